@@ -1,0 +1,1 @@
+#include "lincat/util/compat.h"

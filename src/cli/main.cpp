@@ -1,9 +1,41 @@
 // lincat: the command-line program. Parses flags, calls the library, prints.
+// Exit codes: 0 success, 2 bad input (stderr begins with "error:"), 1 internal failure.
 #include <iostream>
 
+#include "cli/commands.h"
 #include "lincat/util/error.h"
+#include "lincat/util/threads.h"
 
 int main(int argc, char** argv) {
-  std::cout << "lincat\n";
-  return 0;
+  CLI::App app{"lincat: hybrid linear-attention conversion and diagnostics for Llama/Mistral models"};
+  app.require_subcommand(1);
+  app.set_help_all_flag("--help-all", "help for every subcommand");
+  lincat::cli::Action action;
+  lincat::cli::add_info_command(app, action);
+  lincat::cli::add_forward_command(app, action);
+  lincat::cli::add_generate_command(app, action);
+  lincat::cli::add_bench_command(app, action);
+  lincat::cli::add_random_model_command(app, action);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return 2;
+  }
+
+  try {
+    lincat::configure_threads();
+    return action ? action() : 0;
+  } catch (const lincat::UserError& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "error: internal failure: " << e.what() << "\n";
+    return 1;
+  }
 }

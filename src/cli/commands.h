@@ -1,0 +1,18 @@
+// One function per subcommand: each declares its flags on `app` and, when chosen, sets `action`
+// to the work it will do once parsing has succeeded.
+#pragma once
+#include <CLI/CLI.hpp>
+
+#include <functional>
+
+namespace lincat::cli {
+
+using Action = std::function<int()>;
+
+void add_info_command(CLI::App& app, Action& action);
+void add_forward_command(CLI::App& app, Action& action);
+void add_generate_command(CLI::App& app, Action& action);
+void add_bench_command(CLI::App& app, Action& action);
+void add_random_model_command(CLI::App& app, Action& action);
+
+}  // namespace lincat::cli

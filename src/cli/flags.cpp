@@ -1,0 +1,46 @@
+#include "cli/flags.h"
+
+#include "lincat/util/error.h"
+
+namespace lincat::cli {
+
+void ModelFlags::add_to(CLI::App& command) {
+  command.add_option("MODEL", directory, "model directory (config.json, *.safetensors, tokenizer.model)")
+      ->required();
+  command.add_option("--device", device, "cpu or cuda[:N]")->capture_default_str();
+  command.add_option("--dtype", dtype, "compute dtype: float32, bfloat16 or float16")->capture_default_str();
+  command.add_option("--attention", attention, "attention mode (softmax for original models)");
+}
+
+LoadOptions ModelFlags::load_options() const {
+  LoadOptions options;
+  options.device = parse_device(device);
+  options.dtype = parse_dtype(dtype);
+  return options;
+}
+
+std::vector<int64_t> parse_id_list(const std::string& text, const std::string& flag) {
+  std::vector<int64_t> ids;
+  size_t pos = 0;
+  while (pos <= text.size()) {
+    const size_t comma = std::min(text.find(',', pos), text.size());
+    std::string item = text.substr(pos, comma - pos);
+    item.erase(0, item.find_first_not_of(" \t"));
+    item.erase(item.find_last_not_of(" \t") + 1);
+    size_t used = 0;
+    long long value = 0;
+    try {
+      value = std::stoll(item, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (item.empty() || used != item.size()) {
+      throw UserError(flag + " '" + text + "': expected comma-separated integers, found '" + item + "'");
+    }
+    ids.push_back(value);
+    pos = comma + 1;
+  }
+  return ids;
+}
+
+}  // namespace lincat::cli

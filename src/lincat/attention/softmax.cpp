@@ -1,0 +1,66 @@
+#include "lincat/attention/softmax.h"
+
+#include <cmath>
+
+namespace lincat::attention {
+
+void KVCache::append(const at::Tensor& k, const at::Tensor& v, std::optional<int64_t> window) {
+  const int64_t T = k.size(2);
+  if (!keys.defined()) {
+    const int64_t capacity = std::max<int64_t>(T, 16);
+    keys = at::empty({k.size(0), k.size(1), capacity, k.size(3)}, k.options());
+    values = at::empty_like(keys);
+  }
+  if (window && length + T > keys.size(2)) {
+    // Keep only the w - 1 newest keys (the most the next query can still see besides itself).
+    const int64_t keep = std::min(length, *window - 1);
+    if (keep < length) {
+      const int64_t drop = length - keep;
+      keys.narrow(2, 0, keep).copy_(keys.narrow(2, drop, keep).clone());
+      values.narrow(2, 0, keep).copy_(values.narrow(2, drop, keep).clone());
+      first_position += drop;
+      length = keep;
+    }
+  }
+  if (length + T > keys.size(2)) {
+    const int64_t capacity = std::max(2 * keys.size(2), length + T);
+    at::Tensor grown_k = at::empty({keys.size(0), keys.size(1), capacity, keys.size(3)}, keys.options());
+    at::Tensor grown_v = at::empty_like(grown_k);
+    grown_k.narrow(2, 0, length).copy_(valid_keys());
+    grown_v.narrow(2, 0, length).copy_(valid_values());
+    keys = grown_k;
+    values = grown_v;
+  }
+  keys.narrow(2, length, T).copy_(k);
+  values.narrow(2, length, T).copy_(v);
+  length += T;
+}
+
+int64_t KVCache::bytes() const {
+  if (!keys.defined()) return 0;
+  return 2 * keys.numel() * static_cast<int64_t>(keys.element_size());
+}
+
+at::Tensor softmax_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                             int64_t q_start, int64_t k_start, std::optional<int64_t> window) {
+  const int64_t B = q.size(0), H = q.size(1), T = q.size(2), d = q.size(3);
+  const int64_t Hkv = k.size(1), S = k.size(2), G = H / Hkv;
+  // Grouped-query attention without copying keys: the G query heads that share a key head are
+  // stacked along the time axis. Query head h uses key head h / G.
+  const at::Tensor q_grouped = q.reshape({B, Hkv, G * T, d});                      // [B, Hkv, G*T, d]
+  at::Tensor scores = at::matmul(q_grouped, k.transpose(-1, -2)).to(at::kFloat);   // [B, Hkv, G*T, S]
+  scores = scores.mul_(1.0 / std::sqrt(static_cast<double>(d))).view({B, Hkv, G, T, S});
+
+  const auto index_options = at::TensorOptions().dtype(at::kLong).device(q.device());
+  const at::Tensor query_pos = at::arange(q_start, q_start + T, index_options).unsqueeze(1);  // [T, 1]
+  const at::Tensor key_pos = at::arange(k_start, k_start + S, index_options).unsqueeze(0);    // [1, S]
+  at::Tensor visible = key_pos <= query_pos;                                                   // [T, S]
+  if (window) visible = visible & (query_pos - key_pos < *window);
+  scores = scores.masked_fill(visible.logical_not(), -std::numeric_limits<float>::infinity());
+
+  const at::Tensor probs = at::softmax(scores, -1).to(v.scalar_type());           // [B, Hkv, G, T, S]
+  const at::Tensor out = at::matmul(probs.view({B, Hkv, G * T, S}), v);           // [B, Hkv, G*T, d]
+  return out.view({B, H, T, d});
+}
+
+}  // namespace lincat::attention

@@ -1,0 +1,26 @@
+// Reading and writing Hugging Face config.json for LlamaForCausalLM / MistralForCausalLM.
+#pragma once
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "lincat/model/model_config.h"
+
+namespace lincat::io {
+
+// Reads and validates `path`. Throws UserError naming the file and the field on: missing file,
+// invalid JSON, unknown architecture, missing or mistyped required field, inconsistent sizes,
+// unsupported rope_scaling type, hidden_act other than silu, attention/MLP biases.
+ModelConfig load_model_config(const std::string& path);
+// Same, from parsed JSON; `context` names the source in messages.
+ModelConfig parse_model_config(const nlohmann::json& json, const std::string& context);
+
+// The config.json a Hugging Face checkpoint would carry for `config` (architectures, sizes,
+// rope, window, ids), readable by transformers and by parse_model_config.
+nlohmann::json model_config_to_json(const ModelConfig& config);
+
+// Reads a JSON file; UserError naming the file if it is missing or not valid JSON.
+nlohmann::json read_json_file(const std::string& path);
+// Writes JSON atomically (temp name, then rename), indented.
+void write_json_file(const std::string& path, const nlohmann::json& json);
+
+}  // namespace lincat::io

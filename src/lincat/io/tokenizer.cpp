@@ -1,0 +1,145 @@
+#include "lincat/io/tokenizer.h"
+
+#include <dlfcn.h>
+#include <unistd.h>
+
+#include <climits>
+#include <cstdlib>
+#include <filesystem>
+#include <mutex>
+
+#include "lincat/util/error.h"
+#include "spm_module/spm_module.h"
+
+namespace lincat::io {
+namespace {
+
+constexpr const char* kModuleName = "liblincat_sentencepiece.so";
+
+// The module's functions, resolved once.
+struct SpmModule {
+  decltype(&lincat_spm_load) load;
+  decltype(&lincat_spm_free) free;
+  decltype(&lincat_spm_vocab_size) vocab_size;
+  decltype(&lincat_spm_bos_id) bos_id;
+  decltype(&lincat_spm_eos_id) eos_id;
+  decltype(&lincat_spm_encode) encode;
+  decltype(&lincat_spm_decode) decode;
+  decltype(&lincat_spm_id_to_piece) id_to_piece;
+  decltype(&lincat_spm_release) release;
+  decltype(&lincat_spm_train) train;
+};
+
+// Where the module may be: $LINCAT_SPM_MODULE, next to the running program, next to this library.
+std::vector<std::string> module_candidates() {
+  std::vector<std::string> candidates;
+  if (const char* env = std::getenv("LINCAT_SPM_MODULE")) candidates.emplace_back(env);
+  char exe[PATH_MAX];
+  const ssize_t n = ::readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+  if (n > 0) {
+    exe[n] = '\0';
+    candidates.push_back((std::filesystem::path(exe).parent_path() / kModuleName).string());
+  }
+  Dl_info info;
+  if (::dladdr(reinterpret_cast<void*>(&module_candidates), &info) && info.dli_fname) {
+    candidates.push_back((std::filesystem::path(info.dli_fname).parent_path() / kModuleName).string());
+  }
+  candidates.emplace_back(kModuleName);  // the dynamic loader's search path
+  return candidates;
+}
+
+const SpmModule& spm_module() {
+  static std::once_flag once;
+  static SpmModule module;
+  static std::string failure;
+  std::call_once(once, [] {
+    void* handle = nullptr;
+    std::string tried;
+    for (const std::string& candidate : module_candidates()) {
+      // DEEPBIND: the module and SentencePiece resolve their own (embedded protobuf) symbols first.
+      handle = ::dlopen(candidate.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND);
+      if (handle) break;
+      tried += "\n  " + candidate + ": " + ::dlerror();
+    }
+    if (!handle) {
+      failure = "cannot load the SentencePiece module " + std::string(kModuleName) + ":" + tried;
+      return;
+    }
+    auto resolve = [&](auto& fn, const char* name) {
+      fn = reinterpret_cast<std::remove_reference_t<decltype(fn)>>(::dlsym(handle, name));
+      if (!fn) failure = std::string("SentencePiece module lacks ") + name;
+    };
+    resolve(module.load, "lincat_spm_load");
+    resolve(module.free, "lincat_spm_free");
+    resolve(module.vocab_size, "lincat_spm_vocab_size");
+    resolve(module.bos_id, "lincat_spm_bos_id");
+    resolve(module.eos_id, "lincat_spm_eos_id");
+    resolve(module.encode, "lincat_spm_encode");
+    resolve(module.decode, "lincat_spm_decode");
+    resolve(module.id_to_piece, "lincat_spm_id_to_piece");
+    resolve(module.release, "lincat_spm_release");
+    resolve(module.train, "lincat_spm_train");
+  });
+  if (!failure.empty()) throw std::runtime_error(failure);
+  return module;
+}
+
+}  // namespace
+
+std::unique_ptr<Tokenizer> Tokenizer::load(const std::string& path) {
+  if (!std::filesystem::is_regular_file(path)) throw UserError(path + ": tokenizer file not found");
+  char error[512] = {0};
+  lincat_spm* handle = spm_module().load(path.c_str(), error, sizeof(error));
+  if (!handle) throw UserError(path + ": not a valid SentencePiece model (" + error + ")");
+  return std::unique_ptr<Tokenizer>(new Tokenizer(handle));
+}
+
+Tokenizer::~Tokenizer() { spm_module().free(handle_); }
+
+std::vector<int64_t> Tokenizer::encode(const std::string& text) const {
+  size_t count = 0;
+  int* ids = spm_module().encode(handle_, text.data(), text.size(), &count);
+  if (!ids) throw UserError("tokenizer: cannot encode the text");
+  std::vector<int64_t> out(ids, ids + count);
+  spm_module().release(ids);
+  return out;
+}
+
+std::string Tokenizer::decode(const std::vector<int64_t>& ids) const {
+  std::vector<int> narrow;
+  narrow.reserve(ids.size());
+  for (int64_t id : ids) {
+    if (id < 0 || id >= vocab_size()) {
+      throw UserError("tokenizer: token id " + std::to_string(id) + " is outside the vocabulary (0.." +
+                      std::to_string(vocab_size() - 1) + ")");
+    }
+    narrow.push_back(static_cast<int>(id));
+  }
+  size_t length = 0;
+  char* text = spm_module().decode(handle_, narrow.data(), narrow.size(), &length);
+  if (!text) throw UserError("tokenizer: cannot decode the ids");
+  std::string out(text, length);
+  spm_module().release(text);
+  return out;
+}
+
+std::string Tokenizer::piece(int64_t id) const {
+  char* text = spm_module().id_to_piece(handle_, static_cast<int>(id));
+  if (!text) throw UserError("tokenizer: token id " + std::to_string(id) + " is outside the vocabulary");
+  std::string out(text);
+  spm_module().release(text);
+  return out;
+}
+
+int64_t Tokenizer::vocab_size() const { return spm_module().vocab_size(handle_); }
+int64_t Tokenizer::bos_id() const { return spm_module().bos_id(handle_); }
+int64_t Tokenizer::eos_id() const { return spm_module().eos_id(handle_); }
+
+void Tokenizer::train(const std::string& flags) {
+  char error[1024] = {0};
+  if (spm_module().train(flags.c_str(), error, sizeof(error)) != 0) {
+    throw UserError(std::string("tokenizer training failed: ") + error);
+  }
+}
+
+}  // namespace lincat::io

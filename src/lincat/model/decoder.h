@@ -1,0 +1,19 @@
+// The Llama/Mistral decoder forward pass.
+#pragma once
+#include <torch/torch.h>
+
+#include "lincat/model/decode_state.h"
+#include "lincat/model/model.h"
+
+namespace lincat {
+
+// ids [B, T] (int64) -> logits [B, T, V] (float32).
+// Without a state the T tokens are a whole sequence starting at position 0. With a state they
+// continue it from state->position (prefill, then decode one token at a time), and the state
+// is updated.
+at::Tensor forward(const Model& model, const at::Tensor& ids, DecodeState* state = nullptr);
+
+// Throws UserError naming `what` if any id is outside [0, vocab).
+void check_token_ids(const Model& model, const std::vector<int64_t>& ids, const std::string& what);
+
+}  // namespace lincat

@@ -1,0 +1,119 @@
+#include <filesystem>
+
+#include "lincat/io/hf_config.h"
+#include "lincat/io/safetensors.h"
+#include "lincat/io/tensor_io.h"
+#include "lincat/model/model.h"
+#include "lincat/model/rope.h"
+#include "lincat/util/error.h"
+
+namespace lincat {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Tensors some checkpoints carry that the decoder recomputes or does not need.
+bool ignorable(const std::string& name, const ModelConfig& config) {
+  if (name.find("rotary_emb.inv_freq") != std::string::npos) return true;
+  return config.tie_word_embeddings && name == "lm_head.weight";
+}
+
+std::string join_limited(const std::vector<std::string>& names, size_t limit) {
+  std::string out;
+  for (size_t i = 0; i < names.size() && i < limit; ++i) out += (i ? ", " : "") + names[i];
+  if (names.size() > limit) out += ", ... (" + std::to_string(names.size()) + " in all)";
+  return out;
+}
+
+}  // namespace
+
+std::shared_ptr<const Model> load_model(const std::string& directory, const LoadOptions& options) {
+  if (!fs::is_directory(directory)) throw UserError(directory + ": model directory not found");
+  auto model = std::make_shared<Model>();
+  model->directory = directory;
+  model->device = options.device;
+  model->dtype = options.dtype;
+  model->config = io::load_model_config((fs::path(directory) / "config.json").string());
+  const ModelConfig& config = model->config;
+
+  const io::CheckpointFiles checkpoint = options.weights_file.empty()
+                                             ? io::CheckpointFiles::open_dir(directory)
+                                             : io::CheckpointFiles::open_file(options.weights_file);
+  for (const auto& file : checkpoint.files()) model->weight_files.push_back(file->path());
+
+  model->weights.layers.resize(static_cast<size_t>(config.num_layers));
+  const std::vector<TensorSlot> slots = tensor_slots(config, model->weights);
+
+  std::vector<std::string> missing;
+  for (const TensorSlot& slot : slots) {
+    if (!checkpoint.contains(slot.name)) missing.push_back(slot.name);
+  }
+  std::vector<std::string> unexpected;
+  std::vector<std::string> expected_names;
+  for (const TensorSlot& slot : slots) expected_names.push_back(slot.name);
+  std::sort(expected_names.begin(), expected_names.end());
+  for (const std::string& name : checkpoint.tensor_names()) {
+    if (!std::binary_search(expected_names.begin(), expected_names.end(), name) && !ignorable(name, config)) {
+      unexpected.push_back(name);
+    }
+  }
+  if (!missing.empty() || !unexpected.empty()) {
+    std::string message = directory + ": the weights do not match config.json (" + config.architecture + ")";
+    if (!missing.empty()) message += "; missing tensors: " + join_limited(missing, 8);
+    if (!unexpected.empty()) message += "; unexpected tensors: " + join_limited(unexpected, 8);
+    throw UserError(message);
+  }
+
+  for (const TensorSlot& slot : slots) {
+    const auto [file, info] = checkpoint.find(slot.name);
+    if (info->shape != slot.shape) {
+      throw UserError(file->path() + ": tensor '" + slot.name + "' has shape " + shape_string(info->shape) +
+                      ", expected " + shape_string(slot.shape) + " from config.json");
+    }
+    if (info->dtype == io::DType::I64) {
+      throw UserError(file->path() + ": tensor '" + slot.name + "' has dtype I64; weights must be F32, F16 or BF16");
+    }
+    ++model->stored_dtypes[io::dtype_name(info->dtype)];
+    const at::Tensor stored = io::tensor_from_file(file, *info);  // zero-copy view of the mapping
+    io::check_finite(file->path(), slot.name, stored);
+    // The one copy: only when the compute dtype or device differs from the file.
+    *slot.tensor = stored.to(options.device, options.dtype);
+  }
+  if (config.tie_word_embeddings) model->weights.lm_head = model->weights.embed_tokens;
+  model->inverse_frequencies = rope::inverse_frequencies(config).to(options.device);
+  return model;
+}
+
+torch::Device parse_device(const std::string& text, const std::string& flag) {
+  if (text == "cpu") return torch::kCPU;
+  if (text == "cuda" || text.rfind("cuda:", 0) == 0) {
+    if (!torch::cuda::is_available()) {
+      throw UserError(flag + " " + text + ": no CUDA device is available to this build of libtorch");
+    }
+    try {
+      return torch::Device(text);
+    } catch (const std::exception&) {
+      throw UserError(flag + " " + text + ": not a valid device");
+    }
+  }
+  throw UserError(flag + " '" + text + "': expected cpu or cuda[:N]");
+}
+
+at::ScalarType parse_dtype(const std::string& text, const std::string& flag) {
+  if (text == "float32") return at::kFloat;
+  if (text == "bfloat16") return at::kBFloat16;
+  if (text == "float16") return at::kHalf;
+  throw UserError(flag + " '" + text + "': expected float32, bfloat16 or float16");
+}
+
+std::string dtype_name(at::ScalarType dtype) {
+  switch (dtype) {
+    case at::kFloat: return "float32";
+    case at::kBFloat16: return "bfloat16";
+    case at::kHalf: return "float16";
+    case at::kDouble: return "float64";
+    default: return c10::toString(dtype);
+  }
+}
+
+}  // namespace lincat

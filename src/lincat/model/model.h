@@ -1,0 +1,45 @@
+// A loaded model: configuration plus weights on one device in one dtype. Immutable once loaded;
+// all per-sequence state lives in a DecodeState passed to the forward pass.
+#pragma once
+#include <torch/torch.h>
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "lincat/model/model_config.h"
+#include "lincat/model/weights.h"
+
+namespace lincat {
+
+struct LoadOptions {
+  torch::Device device = torch::kCPU;
+  at::ScalarType dtype = at::kFloat;  // compute dtype; weights are converted only if they differ
+  std::string weights_file;           // a single .safetensors to use instead of the directory's
+};
+
+struct Model {
+  ModelConfig config;
+  ModelWeights weights;
+  at::Tensor inverse_frequencies;  // [d/2] float32, on device
+  torch::Device device = torch::kCPU;
+  at::ScalarType dtype = at::kFloat;
+  std::string directory;
+  std::vector<std::string> weight_files;
+  std::map<std::string, int64_t> stored_dtypes;  // checkpoint dtype name -> tensor count
+};
+
+// Loads config.json and the weights of a Hugging Face model directory. Throws UserError naming
+// the file and tensor for a missing or malformed file, a missing or unexpected tensor (all of
+// them listed), a shape that disagrees with config.json (expected vs found), a non-float dtype,
+// or NaN/Inf in any weight (lincat refuses such weights rather than computing garbage).
+std::shared_ptr<const Model> load_model(const std::string& directory, const LoadOptions& options = {});
+
+// "cpu" / "cuda" / "cuda:N"; UserError naming `flag` if unknown or unavailable in this build.
+torch::Device parse_device(const std::string& text, const std::string& flag = "--device");
+// "float32" / "bfloat16" / "float16"; UserError naming `flag` otherwise.
+at::ScalarType parse_dtype(const std::string& text, const std::string& flag = "--dtype");
+std::string dtype_name(at::ScalarType dtype);
+
+}  // namespace lincat

@@ -1,0 +1,43 @@
+// The hyper-parameters of a Llama/Mistral decoder, as read from a Hugging Face config.json.
+// No libtorch here: parsing and validation are cheap to build, test and fuzz.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace lincat {
+
+// RoPE frequency scaling. kind "llama3" (Llama 3.1+) and "linear" are implemented; others refused.
+struct RopeScaling {
+  std::string kind;
+  double factor = 1.0;
+  double low_freq_factor = 1.0;                 // llama3 only
+  double high_freq_factor = 4.0;                // llama3 only
+  int64_t original_max_position_embeddings = 0; // llama3 only
+};
+
+struct ModelConfig {
+  std::string architecture;  // "LlamaForCausalLM" or "MistralForCausalLM"
+  int64_t vocab_size = 0;
+  int64_t hidden_size = 0;         // D
+  int64_t intermediate_size = 0;   // I
+  int64_t num_layers = 0;          // L
+  int64_t num_heads = 0;           // H
+  int64_t num_kv_heads = 0;        // Hkv (grouped-query attention when < H)
+  int64_t head_dim = 0;            // d
+  int64_t max_position_embeddings = 0;
+  double rms_norm_eps = 1e-6;
+  double rope_theta = 10000.0;
+  std::optional<RopeScaling> rope_scaling;
+  std::optional<int64_t> sliding_window;  // keys i-w < j <= i (transformers 4.45 eager rule)
+  bool tie_word_embeddings = false;
+  std::optional<int64_t> bos_token_id;
+  std::vector<int64_t> eos_token_ids;     // Llama 3 lists several
+  std::string torch_dtype;                // informational: the dtype the checkpoint was saved in
+
+  int64_t kv_groups() const { return num_heads / num_kv_heads; }
+  int64_t parameter_count() const;  // of the tensors the decoder declares
+};
+
+}  // namespace lincat

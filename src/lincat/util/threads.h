@@ -1,0 +1,9 @@
+#pragma once
+
+namespace lincat {
+
+// Sets libtorch's intra-op threads to the hardware's core count (or $LINCAT_THREADS) and
+// returns the number chosen.
+int configure_threads();
+
+}  // namespace lincat

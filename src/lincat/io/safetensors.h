@@ -75,6 +75,8 @@ struct TensorBytes {
 
 // Writes a safetensors file atomically (to "<path>.tmp.<pid>", then rename). Header padded with
 // spaces to a multiple of 8 so the data section is 8-byte aligned. Tensors keep the given order.
+// Throws UserError for duplicate or empty names and I/O failures; std::invalid_argument if a
+// tensor's nbytes does not match its shape and dtype (a caller bug).
 void write_safetensors(const std::string& path, const std::vector<TensorBytes>& tensors,
                        const std::map<std::string, std::string>& metadata = {});
 
@@ -82,8 +84,9 @@ void write_safetensors(const std::string& path, const std::vector<TensorBytes>& 
 // "model.safetensors.index.json" (its "weight_map": tensor name -> shard file).
 class CheckpointFiles {
  public:
-  // Throws UserError if the directory is missing, has neither file, the index is bad JSON, names a
-  // missing shard, or a tensor is mapped to a shard that does not contain it.
+  // The index wins when both files exist. Only tensors named in the index's weight_map are
+  // visible. Throws UserError if the directory is missing, has neither file, the index is bad
+  // JSON, names a missing shard, or a tensor is mapped to a shard that does not contain it.
   static CheckpointFiles open_dir(const std::string& dir);
   // A single safetensors file used as the whole checkpoint.
   static CheckpointFiles open_file(const std::string& path);
@@ -93,8 +96,10 @@ class CheckpointFiles {
   std::pair<std::shared_ptr<const SafetensorsFile>, const TensorInfo*> find(const std::string& name) const;
   bool contains(const std::string& name) const;
   const std::vector<std::shared_ptr<const SafetensorsFile>>& files() const { return files_; }
+  const std::string& source() const { return source_; }  // the directory or file opened
 
  private:
+  std::string source_;
   std::vector<std::shared_ptr<const SafetensorsFile>> files_;
   std::map<std::string, std::size_t> index_;  // tensor name -> position in files_
 };

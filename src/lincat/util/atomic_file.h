@@ -1,0 +1,36 @@
+// Files written so that readers never see a half-written one: the bytes go to a temporary name
+// in the same directory, are flushed to disk, and the temporary is then renamed over the target.
+// If anything fails (or the writer is destroyed before commit), the temporary is removed.
+#pragma once
+#include <cstddef>
+#include <string>
+
+namespace lincat {
+
+class AtomicFile {
+ public:
+  // Creates "<path>.tmp.<pid>". Throws UserError naming `path` if it cannot be created.
+  explicit AtomicFile(std::string path);
+  ~AtomicFile();  // removes the temporary unless commit() succeeded
+  AtomicFile(const AtomicFile&) = delete;
+  AtomicFile& operator=(const AtomicFile&) = delete;
+
+  void write(const void* data, std::size_t nbytes);  // throws UserError naming `path` (e.g. disk full)
+  void write(const std::string& text) { write(text.data(), text.size()); }
+  // Flushes to disk and renames the temporary to `path`.
+  void commit();
+
+  const std::string& path() const { return path_; }
+
+ private:
+  void abandon() noexcept;
+  std::string path_;
+  std::string temp_path_;
+  int fd_ = -1;
+  bool committed_ = false;
+};
+
+// Writes `text` to `path` atomically.
+void write_file_atomically(const std::string& path, const std::string& text);
+
+}  // namespace lincat

@@ -6,6 +6,7 @@
 #include "cli/flags.h"
 #include "lincat/generate/generate.h"
 #include "lincat/io/tokenizer.h"
+#include "lincat/model/decoder.h"
 #include "lincat/util/error.h"
 
 namespace lincat::cli {

@@ -1,0 +1,212 @@
+#include "lincat/attention/recurrent.h"
+
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "lincat/attention/chunked.h"
+#include "lincat/attention/form_support.h"
+#include "lincat/attention/key_sets.h"
+#include "lincat/attention/window.h"
+
+namespace lincat::attention {
+namespace {
+
+// Modes whose softmax branch covers W(i) and so needs the ring buffer.
+bool uses_window(Mode mode) {
+  return mode == Mode::Hybrid || mode == Mode::Window || mode == Mode::Overlap;
+}
+
+void initialise(HybridLayerState& state, const at::Tensor& q, const at::Tensor& k,
+                const HybridConfig& config, Mode mode) {
+  const int64_t batch = q.size(0), heads = q.size(1), kv_heads = k.size(1), head_dim = q.size(3);
+  state = HybridLayerState{};
+  state.mode = mode;
+  if (uses_window(mode)) {
+    const int64_t capacity = window_capacity(config);
+    state.window_keys = at::zeros({batch, kv_heads, capacity, head_dim}, k.options());
+    state.window_values = at::zeros_like(state.window_keys);
+  }
+  const int64_t sinks = sink_count(mode, config);
+  if (sinks > 0) {
+    state.sink_keys = at::zeros({batch, kv_heads, sinks, head_dim}, k.options());
+    state.sink_values = at::zeros_like(state.sink_keys);
+  }
+  if (has_linear_branch(mode)) {
+    const int64_t features = feature_count(config, head_dim);
+    const at::TensorOptions options = q.options().dtype(detail::compute_dtype(q));
+    state.linear_state = at::zeros({batch, heads, features, head_dim}, options);
+    state.linear_normaliser = at::zeros({batch, heads, features}, options);
+  }
+}
+
+// Adds keys, values [B, Hkv, m, d] to S and z: phi_k is applied now, as they enter L(i).
+void fold_into_linear_state(HybridLayerState& state, const at::Tensor& keys,
+                            const at::Tensor& values, const HybridLayerWeights& weights,
+                            const HybridConfig& config) {
+  const int64_t heads = state.linear_state.size(1);
+  const at::ScalarType dtype = state.linear_state.scalar_type();
+  const at::Tensor phi_k =  // [B, H, m, F]
+      key_features(detail::expand_kv(keys.to(dtype), heads), weights, config);
+  const at::Tensor expanded_values = detail::expand_kv(values.to(dtype), heads);  // [B, H, m, d]
+  state.linear_state.add_(at::matmul(phi_k.transpose(-1, -2), expanded_values));
+  state.linear_normaliser.add_(phi_k.sum(2));
+}
+
+at::Tensor positions_tensor(const std::vector<int64_t>& positions, const at::Device& device) {
+  return at::tensor(positions, at::kLong).to(device);
+}
+
+// The softmax branch for query `position`: ring slots and sink slots in its softmax set.
+// scaled_query [B, H, 1, d] (divided by sqrt(d)). Returns numerator [B, H, 1, d], normaliser [B, H, 1].
+std::pair<at::Tensor, at::Tensor> softmax_terms(const HybridLayerState& state,
+                                                const at::Tensor& scaled_query,
+                                                const HybridConfig& config, Mode mode,
+                                                int64_t position) {
+  const int64_t heads = scaled_query.size(1);
+  const at::ScalarType dtype = scaled_query.scalar_type();
+  std::vector<at::Tensor> keys, values;  // each [B, Hkv, slots, d]
+  std::vector<bool> include;             // per slot, in order
+  const int64_t sinks = state.sink_keys.defined() ? state.sink_keys.size(2) : 0;
+  if (state.window_keys.defined()) {
+    const int64_t capacity = state.window_keys.size(2);
+    for (int64_t slot = 0; slot < capacity; ++slot) {
+      // The latest position written to this slot; sinks are read from the sink buffer.
+      const int64_t held = position - ((position - slot) % capacity + capacity) % capacity;
+      include.push_back(held >= sinks && in_softmax_set(mode, position, held, config));
+    }
+    keys.push_back(state.window_keys);
+    values.push_back(state.window_values);
+  }
+  if (sinks > 0) {
+    for (int64_t j = 0; j < sinks; ++j) include.push_back(in_softmax_set(mode, position, j, config));
+    keys.push_back(state.sink_keys);
+    values.push_back(state.sink_values);
+  }
+  const at::Tensor all_keys = detail::expand_kv(at::cat(keys, 2).to(dtype), heads);      // [B, H, slots, d]
+  const at::Tensor all_values = detail::expand_kv(at::cat(values, 2).to(dtype), heads);  // [B, H, slots, d]
+  const at::Tensor mask = detail::build_mask(  // [1, slots]
+      1, static_cast<int64_t>(include.size()), [&](int64_t, int64_t s) { return include[s]; },
+      scaled_query.device());
+  const at::Tensor scores =  // [B, H, 1, slots]
+      at::matmul(scaled_query, all_keys.transpose(-1, -2))
+          .masked_fill(~mask, -std::numeric_limits<double>::infinity());
+  const at::Tensor weights = at::exp(scores - scores.amax(-1, true));  // [B, H, 1, slots]
+  return {at::matmul(weights, all_values), weights.sum(-1)};
+}
+
+}  // namespace
+
+at::Tensor prefill(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                   const HybridLayerWeights& weights, const HybridConfig& config, Mode mode,
+                   HybridLayerState& state) {
+  TORCH_CHECK(state.empty(), "prefill needs an empty decode state; this one has seen ",
+              state.tokens_seen, " tokens");
+  TORCH_CHECK(q.dim() == 4 && q.size(2) >= 1, "prefill needs q [B, H, T, d] with T >= 1");
+  const at::Tensor output = chunked_attention(q, k, v, weights, config, mode);  // [B, H, T, d]
+
+  const at::NoGradGuard no_grad;
+  const int64_t length = q.size(2), last = length - 1;
+  initialise(state, q, k, config, mode);
+  if (state.window_keys.defined()) {
+    const int64_t capacity = state.window_keys.size(2);
+    const int64_t first = std::max<int64_t>(0, length - capacity);
+    std::vector<int64_t> slots;
+    for (int64_t p = first; p < length; ++p) slots.push_back(p % capacity);
+    const at::Tensor index = positions_tensor(slots, k.device());
+    state.window_keys.index_copy_(2, index, k.narrow(2, first, length - first));
+    state.window_values.index_copy_(2, index, v.narrow(2, first, length - first));
+  }
+  if (state.sink_keys.defined()) {
+    const int64_t kept = std::min<int64_t>(state.sink_keys.size(2), length);
+    state.sink_keys.narrow(2, 0, kept).copy_(k.narrow(2, 0, kept));
+    state.sink_values.narrow(2, 0, kept).copy_(v.narrow(2, 0, kept));
+  }
+  if (state.linear_state.defined()) {
+    // S and z hold the linear set of the last query; the next step adds what enters after it.
+    std::vector<int64_t> linear_positions;
+    for (int64_t p = 0; p < length; ++p) {
+      if (in_linear_set(mode, last, p, config)) linear_positions.push_back(p);
+    }
+    if (!linear_positions.empty()) {
+      const at::Tensor index = positions_tensor(linear_positions, k.device());
+      fold_into_linear_state(state, k.index_select(2, index), v.index_select(2, index), weights,
+                             config);
+    }
+  }
+  state.tokens_seen = length;
+  return output;
+}
+
+at::Tensor decode_step(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                       const HybridLayerWeights& weights, const HybridConfig& config, Mode mode,
+                       HybridLayerState& state) {
+  require_hybrid_mode(mode);
+  validate(config);
+  detail::check_inputs(q, k, v, weights, config);
+  TORCH_CHECK(q.size(2) == 1, "decode_step takes one token, found T = ", q.size(2));
+  if (state.empty()) {
+    initialise(state, q, k, config, mode);
+  } else {
+    TORCH_CHECK(state.mode == mode, "decode state was built for mode '", mode_name(state.mode),
+                "', called with '", mode_name(mode), "'");
+  }
+  const at::NoGradGuard no_grad;
+  const int64_t position = state.tokens_seen;
+  const at::ScalarType dtype = detail::compute_dtype(q);
+
+  if (state.linear_state.defined()) {
+    // Buffered keys that enter the linear set now (they leave the window), before the ring slot
+    // of the oldest is overwritten by the new key.
+    if (state.window_keys.defined()) {
+      const int64_t capacity = state.window_keys.size(2);
+      std::vector<int64_t> entering_slots;
+      for (int64_t p = std::max<int64_t>(0, position - capacity); p < position; ++p) {
+        if (in_linear_set(mode, position, p, config) && !in_linear_set(mode, position - 1, p, config)) {
+          entering_slots.push_back(p % capacity);
+        }
+      }
+      if (!entering_slots.empty()) {
+        const at::Tensor index = positions_tensor(entering_slots, k.device());
+        fold_into_linear_state(state, state.window_keys.index_select(2, index),
+                               state.window_values.index_select(2, index), weights, config);
+      }
+    }
+    if (in_linear_set(mode, position, position, config)) {
+      fold_into_linear_state(state, k, v, weights, config);
+    }
+  }
+  if (state.window_keys.defined()) {
+    const int64_t slot = position % state.window_keys.size(2);
+    state.window_keys.narrow(2, slot, 1).copy_(k);
+    state.window_values.narrow(2, slot, 1).copy_(v);
+  }
+  if (state.sink_keys.defined() && position < state.sink_keys.size(2)) {
+    state.sink_keys.narrow(2, position, 1).copy_(k);
+    state.sink_values.narrow(2, position, 1).copy_(v);
+  }
+  state.tokens_seen = position + 1;
+  if (mode == Mode::None) return at::zeros_like(q);
+
+  const at::Tensor query = q.to(dtype);  // [B, H, 1, d]
+  at::Tensor numerator;                  // [B, H, 1, d]
+  at::Tensor normaliser;                 // [B, H, 1]
+  if (has_softmax_branch(mode)) {
+    const auto [soft_numerator, soft_normaliser] = softmax_terms(
+        state, query / std::sqrt(static_cast<double>(q.size(3))), config, mode, position);
+    const at::Tensor gamma = detail::softmax_branch_weight(weights, mode, 1, dtype);  // [1, H, 1]
+    numerator = soft_numerator * gamma.unsqueeze(-1);
+    normaliser = soft_normaliser * gamma;
+  }
+  if (has_linear_branch(mode)) {
+    const at::Tensor phi_q = query_features(query, weights, config);  // [B, H, 1, F]
+    const at::Tensor linear_numerator = at::matmul(phi_q, state.linear_state);  // [B, H, 1, d]
+    const at::Tensor linear_normaliser =                                           // [B, H, 1]
+        at::matmul(phi_q, state.linear_normaliser.unsqueeze(-1)).squeeze(-1);
+    numerator = numerator.defined() ? numerator + linear_numerator : linear_numerator;
+    normaliser = normaliser.defined() ? normaliser + linear_normaliser : linear_normaliser;
+  }
+  return detail::divide_by_normaliser(numerator, normaliser).to(q.scalar_type());
+}
+
+}  // namespace lincat::attention

@@ -1,0 +1,26 @@
+// The recurrent form (algorithms.md section 6.3), for decoding: a ring buffer of the window's
+// keys and values plus the linear state S, z; constant cost and memory per token. State updates
+// run without autograd: decoding is inference.
+#pragma once
+#include <torch/torch.h>
+
+#include "lincat/attention/decode_state.h"
+#include "lincat/attention/feature_map.h"
+#include "lincat/attention/modes.h"
+
+namespace lincat::attention {
+
+// Runs the chunked form on q [B, H, T, d], k, v [B, Hkv, T, d] (T >= 1) and returns its output
+// [B, H, T, d]; leaves `state` (which must be empty) as if the T tokens had been decoded.
+at::Tensor prefill(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                   const HybridLayerWeights& weights, const HybridConfig& config, Mode mode,
+                   HybridLayerState& state);
+
+// One token at position state.tokens_seen: q [B, H, 1, d], k, v [B, Hkv, 1, d] -> [B, H, 1, d]
+// in q's dtype. An empty state is set up on the first call; a state built for another mode is
+// refused.
+at::Tensor decode_step(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                       const HybridLayerWeights& weights, const HybridConfig& config, Mode mode,
+                       HybridLayerState& state);
+
+}  // namespace lincat::attention

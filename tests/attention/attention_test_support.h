@@ -1,0 +1,114 @@
+// Shared helpers of the attention tests: random float64 inputs and weights, gradients of a fixed
+// random projection of an output, and tensor comparison with a readable failure.
+#pragma once
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "lincat/attention/feature_map.h"
+#include "lincat/attention/modes.h"
+
+namespace lincat::attention::testing {
+
+struct Shape {
+  int64_t batch = 1;
+  int64_t heads = 4;
+  int64_t kv_heads = 2;
+  int64_t length = 11;
+  int64_t head_dim = 8;
+};
+
+struct Inputs {
+  at::Tensor q;  // [B, H, T, d]
+  at::Tensor k;  // [B, Hkv, T, d]
+  at::Tensor v;  // [B, Hkv, T, d]
+  HybridLayerWeights weights;
+};
+
+// float64 inputs and weights that require grad. Weights are the identity initialisation plus
+// noise, so that every parameter has a non-trivial gradient.
+inline Inputs random_inputs(const Shape& shape, const HybridConfig& config, uint64_t seed) {
+  at::manual_seed(seed);
+  const at::TensorOptions options = at::kDouble;
+  Inputs in;
+  in.q = at::randn({shape.batch, shape.heads, shape.length, shape.head_dim}, options);
+  in.k = at::randn({shape.batch, shape.kv_heads, shape.length, shape.head_dim}, options);
+  in.v = at::randn({shape.batch, shape.kv_heads, shape.length, shape.head_dim}, options);
+  in.weights = make_identity_weights(shape.heads, shape.head_dim, config, options);
+  for (at::Tensor* w : {&in.weights.feature_q, &in.weights.feature_k, &in.weights.bias_q,
+                        &in.weights.bias_k, &in.weights.mixing_logit}) {
+    if (w->defined()) *w = (*w + 0.3 * at::randn_like(*w)).detach();
+  }
+  for (at::Tensor* t : {&in.q, &in.k, &in.v, &in.weights.feature_q, &in.weights.feature_k,
+                        &in.weights.bias_q, &in.weights.bias_k, &in.weights.mixing_logit}) {
+    if (t->defined()) t->requires_grad_(true);
+  }
+  return in;
+}
+
+// Every differentiable tensor of the inputs, with a name for messages.
+inline std::vector<std::pair<std::string, at::Tensor>> differentiable(const Inputs& in) {
+  std::vector<std::pair<std::string, at::Tensor>> all = {
+      {"q", in.q},
+      {"k", in.k},
+      {"v", in.v},
+      {"feature_q", in.weights.feature_q},
+      {"feature_k", in.weights.feature_k},
+      {"bias_q", in.weights.bias_q},
+      {"bias_k", in.weights.bias_k},
+      {"mixing_logit", in.weights.mixing_logit}};
+  std::vector<std::pair<std::string, at::Tensor>> defined;
+  for (auto& entry : all) {
+    if (entry.second.defined()) defined.push_back(entry);
+  }
+  return defined;
+}
+
+// Gradients of sum(output * upstream) w.r.t. each differentiable input; unused inputs get zeros.
+inline std::vector<at::Tensor> gradients(const at::Tensor& output, const at::Tensor& upstream,
+                                         const Inputs& in) {
+  const auto wrt = differentiable(in);
+  std::vector<at::Tensor> tensors;
+  for (const auto& entry : wrt) tensors.push_back(entry.second);
+  std::vector<at::Tensor> grads;
+  if (output.requires_grad()) {
+    grads = torch::autograd::grad({(output * upstream).sum()}, tensors, {}, false, false, true);
+  } else {
+    grads.resize(tensors.size());
+  }
+  for (size_t i = 0; i < grads.size(); ++i) {
+    if (!grads[i].defined()) grads[i] = at::zeros_like(tensors[i]);
+  }
+  return grads;
+}
+
+inline std::string describe(const Shape& shape, const HybridConfig& config, Mode mode) {
+  std::ostringstream out;
+  out << "mode=" << mode_name(mode) << " map=" << feature_map_name(config.feature_map)
+      << " layout=" << layout_name(config.layout) << " w=" << config.window
+      << " sinks=" << config.sinks << " H=" << shape.heads << " Hkv=" << shape.kv_heads
+      << " T=" << shape.length;
+  return out.str();
+}
+
+inline ::testing::AssertionResult tensors_close(const at::Tensor& actual, const at::Tensor& expected,
+                                                double tolerance = 1e-9) {
+  if (actual.sizes() != expected.sizes()) {
+    return ::testing::AssertionFailure() << "shape " << actual.sizes() << " vs " << expected.sizes();
+  }
+  if (!at::isfinite(actual).all().item<bool>()) {
+    return ::testing::AssertionFailure() << "non-finite values";
+  }
+  const double error = (actual - expected).abs().max().item<double>();
+  const double scale = 1.0 + expected.abs().max().item<double>();
+  if (error > tolerance * scale) {
+    return ::testing::AssertionFailure() << "max abs difference " << error << " (scale " << scale
+                                         << ")";
+  }
+  return ::testing::AssertionSuccess();
+}
+
+}  // namespace lincat::attention::testing

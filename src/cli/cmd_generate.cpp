@@ -42,9 +42,6 @@ class TextStreamer {
 
 int run_generate(const GenerateFlags& flags) {
   if (flags.prompt.empty() == flags.ids.empty()) throw UserError("give exactly one of --prompt and --ids");
-  if (!flags.model.attention.empty() && flags.model.attention != "softmax") {
-    throw UserError("--attention '" + flags.model.attention + "': this model has only softmax attention");
-  }
   validate(flags.generation.sampling);
   if (flags.generation.max_new_tokens < 0) throw UserError("--max-new-tokens must be >= 0");
   const auto model = load_model(flags.model.directory, flags.model.load_options());
@@ -67,7 +64,9 @@ int run_generate(const GenerateFlags& flags) {
 
   std::unique_ptr<TextStreamer> streamer;
   if (tokenizer) streamer = std::make_unique<TextStreamer>(*tokenizer);
-  const GenerationResult result = generate(*model, prompt, flags.generation, [&](int64_t id) {
+  GenerationOptions generation = flags.generation;
+  generation.mode = flags.model.mode(*model);
+  const GenerationResult result = generate(*model, prompt, generation, [&](int64_t id) {
     if (streamer) streamer->add(id);
   });
   if (streamer) std::cout << "\n";
@@ -91,6 +90,7 @@ void add_generate_command(CLI::App& app, Action& action) {
   auto flags = std::make_shared<GenerateFlags>();
   CLI::App* command = app.add_subcommand("generate", "generate text (or token ids) from a prompt");
   flags->model.add_to(*command);
+  flags->model.add_attention_to(*command);
   command->add_option("--prompt", flags->prompt, "prompt text (needs tokenizer.model; BOS is added)");
   command->add_option("--ids", flags->ids, "prompt as comma-separated token ids (no BOS is added)");
   command->add_option("--max-new-tokens", flags->generation.max_new_tokens, "tokens to generate")

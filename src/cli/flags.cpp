@@ -1,5 +1,6 @@
 #include "cli/flags.h"
 
+#include "lincat/model/decoder.h"
 #include "lincat/util/error.h"
 
 namespace lincat::cli {
@@ -9,7 +10,13 @@ void ModelFlags::add_to(CLI::App& command) {
       ->required();
   command.add_option("--device", device, "cpu or cuda[:N]")->capture_default_str();
   command.add_option("--dtype", dtype, "compute dtype: float32, bfloat16 or float16")->capture_default_str();
-  command.add_option("--attention", attention, "attention mode (softmax for original models)");
+}
+
+void ModelFlags::add_attention_to(CLI::App& command) {
+  std::string modes;
+  for (attention::Mode m : attention::all_modes()) modes += (modes.empty() ? "" : ", ") + attention::mode_name(m);
+  command.add_option("--attention", attention,
+                     "attention mode: " + modes + " (default: the model's; original models have softmax only)");
 }
 
 LoadOptions ModelFlags::load_options() const {
@@ -17,6 +24,13 @@ LoadOptions ModelFlags::load_options() const {
   options.device = parse_device(device);
   options.dtype = parse_dtype(dtype);
   return options;
+}
+
+attention::Mode ModelFlags::mode(const Model& model) const {
+  if (attention.empty()) return model.config.default_mode;
+  const attention::Mode parsed = attention::parse_mode(attention);
+  check_mode(model, parsed);
+  return parsed;
 }
 
 std::vector<int64_t> parse_id_list(const std::string& text, const std::string& flag) {

@@ -15,8 +15,11 @@ struct ModelFlags {
   std::string dtype = "float32";
   std::string attention;  // empty: the model's default mode
 
-  void add_to(CLI::App& command);
+  void add_to(CLI::App& command);            // MODEL, --device, --dtype
+  void add_attention_to(CLI::App& command);  // --attention
   LoadOptions load_options() const;
+  // The --attention mode checked against `model`, or the model's default mode.
+  attention::Mode mode(const Model& model) const;
 };
 
 // "1,2,3" (spaces allowed) -> ids; UserError naming `flag` on anything else.

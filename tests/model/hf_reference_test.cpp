@@ -71,9 +71,9 @@ TEST_P(HfReference, PrefillThenDecodeEqualsFullForward) {
   torch::NoGradGuard no_grad;
   const at::Tensor full = lincat::forward(*model, ids);                        // [1, 48, V]
   for (int64_t prefill : {1, 5, 20}) {
-    lincat::DecodeState state(model->config.num_layers);
-    std::vector<at::Tensor> pieces{lincat::forward(*model, ids.narrow(1, 0, prefill), &state)};
-    for (int64_t t = prefill; t < ids.size(1); ++t) pieces.push_back(lincat::forward(*model, ids.narrow(1, t, 1), &state));
+    lincat::DecodeState state(model->config.num_layers, lincat::attention::Mode::Softmax);
+    std::vector<at::Tensor> pieces{lincat::forward(*model, ids.narrow(1, 0, prefill), state)};
+    for (int64_t t = prefill; t < ids.size(1); ++t) pieces.push_back(lincat::forward(*model, ids.narrow(1, t, 1), state));
     const at::Tensor stepped = torch::cat(pieces, 1);
     EXPECT_LE((stepped - full).abs().max().item<double>(), kTolerance) << "prefill " << prefill;
     EXPECT_EQ(state.position, ids.size(1));
@@ -93,10 +93,10 @@ INSTANTIATE_TEST_SUITE_P(
 
 TEST(SlidingWindowCache, StaysBoundedByTheWindow) {
   const auto model = lincat::load_model(kFixtures + "mistral-swa");
-  lincat::DecodeState state(model->config.num_layers);
+  lincat::DecodeState state(model->config.num_layers, lincat::attention::Mode::Softmax);
   torch::NoGradGuard no_grad;
-  lincat::forward(*model, torch::zeros({1, 4}, torch::kInt64), &state);
-  for (int i = 0; i < 200; ++i) lincat::forward(*model, torch::zeros({1, 1}, torch::kInt64), &state);
+  lincat::forward(*model, torch::zeros({1, 4}, torch::kInt64), state);
+  for (int i = 0; i < 200; ++i) lincat::forward(*model, torch::zeros({1, 1}, torch::kInt64), state);
   const int64_t window = *model->config.sliding_window;
   for (const auto& layer : state.layers) {
     EXPECT_LE(layer.softmax.length, window);

@@ -9,10 +9,6 @@ bool is_hedgehog(FeatureMapKind kind) {
   return kind == FeatureMapKind::Hedgehog || kind == FeatureMapKind::HedgehogExp;
 }
 
-bool has_projection(FeatureMapKind kind) {
-  return is_hedgehog(kind) || kind == FeatureMapKind::T2R;
-}
-
 // x [B, H, T, d], projection [H, d, f] -> [B, H, T, f]
 at::Tensor project(const at::Tensor& x, const at::Tensor& projection) {
   TORCH_CHECK(projection.defined() && projection.dim() == 3 &&
@@ -23,6 +19,9 @@ at::Tensor project(const at::Tensor& x, const at::Tensor& projection) {
 }
 
 }  // namespace
+
+bool has_projection(FeatureMapKind kind) { return is_hedgehog(kind) || kind == FeatureMapKind::T2R; }
+bool has_bias(FeatureMapKind kind) { return kind == FeatureMapKind::T2R; }
 
 int64_t feature_count(const HybridConfig& config, int64_t head_dim) {
   switch (config.feature_map) {

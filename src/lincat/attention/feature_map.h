@@ -20,6 +20,10 @@ struct HybridLayerWeights {
   at::Tensor mixing_logit;  // [H]; gamma = sigmoid(mixing_logit)
 };
 
+// Which tensors a kind has: a projection [H, d, f] (hedgehog kinds, t2r), a bias [H, f] (t2r).
+bool has_projection(FeatureMapKind kind);
+bool has_bias(FeatureMapKind kind);
+
 // Features per head after phi: 2f for hedgehog kinds, f for t2r, d for elu1/relu.
 int64_t feature_count(const HybridConfig& config, int64_t head_dim);
 

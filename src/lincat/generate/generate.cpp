@@ -25,13 +25,14 @@ GenerationResult generate(const Model& model, const std::vector<int64_t>& prompt
   check_token_ids(model, prompt, "prompt");
   torch::NoGradGuard no_grad;
   Sampler sampler(options.sampling);
-  DecodeState state(model.config.num_layers);
+  DecodeState state(model.config.num_layers, options.mode.value_or(model.config.default_mode));
+  check_mode(model, state.mode);
   GenerationResult result;
   const std::vector<int64_t>& eos = model.config.eos_token_ids;
 
   auto start = std::chrono::steady_clock::now();
   const at::Tensor prompt_ids = torch::tensor(prompt, torch::kInt64).unsqueeze(0);  // [1, T]
-  at::Tensor logits = forward(model, prompt_ids, &state);                           // [1, T, V]
+  at::Tensor logits = forward(model, prompt_ids, state);                           // [1, T, V]
   int64_t next = options.max_new_tokens > 0 ? sampler.next(logits[0][-1]) : -1;
   synchronize(model.device);
   result.prefill_seconds = seconds_since(start);
@@ -46,7 +47,7 @@ GenerationResult generate(const Model& model, const std::vector<int64_t>& prompt
     }
     if (step + 1 == options.max_new_tokens) break;
     const at::Tensor ids = torch::full({1, 1}, next, torch::kInt64);  // [1, 1]
-    logits = forward(model, ids, &state);                            // [1, 1, V]
+    logits = forward(model, ids, state);                            // [1, 1, V]
     next = sampler.next(logits[0][0]);
   }
   synchronize(model.device);

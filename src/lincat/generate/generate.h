@@ -4,6 +4,9 @@
 #include <functional>
 #include <vector>
 
+#include <optional>
+
+#include "lincat/attention/modes.h"
 #include "lincat/generate/sampler.h"
 #include "lincat/model/model.h"
 
@@ -13,6 +16,7 @@ struct GenerationOptions {
   int64_t max_new_tokens = 32;
   SamplingOptions sampling;
   bool stop_at_eos = true;
+  std::optional<attention::Mode> mode;  // default: the model's default mode
 };
 
 struct GenerationResult {

@@ -169,11 +169,58 @@ ModelConfig parse_model_config(const json& root, const std::string& context) {
   config.eos_token_ids = fields.id_list("eos_token_id");
   config.torch_dtype = fields.string_or("torch_dtype", "float32");
 
+  if (root.contains("lincat")) parse_lincat_section(root["lincat"], context, config);
+
   const std::string activation = fields.string_or("hidden_act", "silu");
   if (activation != "silu") fields.fail("hidden_act", "'" + activation + "' is not supported (silu only)");
   if (fields.bool_or("attention_bias", false)) fields.fail("attention_bias", "true is not supported");
   if (fields.bool_or("mlp_bias", false)) fields.fail("mlp_bias", "true is not supported");
   return config;
+}
+
+void parse_lincat_section(const json& section, const std::string& context, ModelConfig& config) {
+  if (!section.is_object()) throw UserError(context + ": field 'lincat' must be an object");
+  const std::string where = context + ": lincat";
+  FieldReader fields(section, where);
+  const std::string kind = fields.string_or("attention", "");
+  if (kind != "hybrid") {
+    throw UserError(where + ": attention kind '" + kind + "' is not supported (lincat knows 'hybrid')");
+  }
+  attention::HybridConfig hybrid;
+  // The attention library's own messages (unknown layout, map or mode) get the file prefixed.
+  try {
+  hybrid.window = static_cast<int>(fields.positive_int_or("window", hybrid.window));
+  hybrid.layout = attention::parse_layout(fields.string_or("layout", attention::layout_name(hybrid.layout)));
+  if (fields.has("sinks")) {
+    const json& sinks = section.at("sinks");
+    if (!sinks.is_number_integer() || sinks.get<int64_t>() < 0 || sinks.get<int64_t>() > (1 << 20)) {
+      fields.fail("sinks", "must be an integer >= 0");
+    }
+    hybrid.sinks = sinks.get<int>();
+  }
+  hybrid.feature_map = attention::parse_feature_map(
+      fields.string_or("feature_map", attention::feature_map_name(hybrid.feature_map)));
+  hybrid.feature_dim = static_cast<int>(fields.positive_int_or("feature_dim", hybrid.feature_dim));
+  hybrid.sinks_mode_keys = static_cast<int>(fields.positive_int_or("sinks_mode_keys", hybrid.sinks_mode_keys));
+  attention::validate(hybrid);
+  config.default_mode = attention::parse_mode(fields.string_or("default_mode", "hybrid"));
+  } catch (const UserError& e) {
+    const std::string message = e.what();
+    throw UserError(message.rfind(context, 0) == 0 ? message : where + ": " + message);
+  }
+  config.hybrid = hybrid;
+}
+
+json lincat_section(const ModelConfig& c) {
+  const attention::HybridConfig& h = c.hybrid.value();
+  return {{"attention", "hybrid"},
+          {"window", h.window},
+          {"layout", attention::layout_name(h.layout)},
+          {"sinks", h.sinks},
+          {"feature_map", attention::feature_map_name(h.feature_map)},
+          {"feature_dim", h.feature_dim},
+          {"sinks_mode_keys", h.sinks_mode_keys},
+          {"default_mode", attention::mode_name(c.default_mode)}};
 }
 
 json model_config_to_json(const ModelConfig& c) {
@@ -210,6 +257,7 @@ json model_config_to_json(const ModelConfig& c) {
   if (c.bos_token_id) out["bos_token_id"] = *c.bos_token_id;
   if (c.eos_token_ids.size() == 1) out["eos_token_id"] = c.eos_token_ids.front();
   if (c.eos_token_ids.size() > 1) out["eos_token_id"] = c.eos_token_ids;
+  if (c.hybrid) out["lincat"] = lincat_section(c);
   return out;
 }
 

@@ -14,6 +14,12 @@ ModelConfig load_model_config(const std::string& path);
 // Same, from parsed JSON; `context` names the source in messages.
 ModelConfig parse_model_config(const nlohmann::json& json, const std::string& context);
 
+// The "lincat" section of a converted model's config.json <-> HybridConfig and default mode.
+// Format: {"attention": "hybrid", "window": 64, "layout": "standard", "sinks": 0,
+//          "feature_map": "hedgehog", "feature_dim": 64, "sinks_mode_keys": 8, "default_mode": "hybrid"}
+void parse_lincat_section(const nlohmann::json& section, const std::string& context, ModelConfig& config);
+nlohmann::json lincat_section(const ModelConfig& config);
+
 // The config.json a Hugging Face checkpoint would carry for `config` (architectures, sizes,
 // rope, window, ids), readable by transformers and by parse_model_config.
 nlohmann::json model_config_to_json(const ModelConfig& config);

@@ -4,7 +4,7 @@ namespace lincat {
 
 int64_t DecodeState::bytes() const {
   int64_t total = 0;
-  for (const LayerDecodeState& layer : layers) total += layer.softmax.bytes();
+  for (const LayerDecodeState& layer : layers) total += layer.softmax.bytes() + layer.hybrid.bytes();
   return total;
 }
 

@@ -1,5 +1,7 @@
 #include "lincat/model/decoder.h"
 
+#include "lincat/attention/hybrid_attention.h"
+#include "lincat/attention/recurrent.h"
 #include "lincat/attention/softmax.h"
 #include "lincat/model/rope.h"
 #include "lincat/util/error.h"
@@ -14,9 +16,33 @@ at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps) {
   return weight * normalised.to(x.scalar_type());
 }
 
+// The original attention: q [B, H, T, d], k, v [B, Hkv, T, d] -> [B, H, T, d].
+at::Tensor softmax_layer(const ModelConfig& c, const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                         int64_t start, attention::KVCache* cache) {
+  if (!cache) return attention::softmax_attention(q, k, v, start, start, c.sliding_window);
+  cache->append(k, v, c.sliding_window);
+  return attention::softmax_attention(q, cache->valid_keys(), cache->valid_values(), start, cache->first_position,
+                                      c.sliding_window);
+}
+
+// A converted layer in any other mode: chunked form for whole sequences and prefill, recurrent
+// form (constant memory) for tokens that continue a state.
+at::Tensor hybrid_layer(const ModelConfig& c, const LayerWeights& w, const at::Tensor& q, const at::Tensor& k,
+                        const at::Tensor& v, attention::Mode mode, attention::HybridLayerState* state) {
+  const attention::HybridConfig& h = *c.hybrid;
+  if (!state) return attention::hybrid_attention(q, k, v, w.hybrid, h, mode, attention::Form::Chunked);
+  if (state->empty()) return attention::prefill(q, k, v, w.hybrid, h, mode, *state);
+  std::vector<at::Tensor> outputs;  // T x [B, H, 1, d]
+  for (int64_t t = 0; t < q.size(2); ++t) {
+    outputs.push_back(attention::decode_step(q.narrow(2, t, 1), k.narrow(2, t, 1), v.narrow(2, t, 1), w.hybrid, h,
+                                             mode, *state));
+  }
+  return at::cat(outputs, 2);
+}
+
 // x [B, T, D] -> attention output [B, T, D].
-at::Tensor attention_block(const Model& model, const LayerWeights& w, const at::Tensor& x,
-                           int64_t start, LayerDecodeState* state) {
+at::Tensor attention_block(const Model& model, const LayerWeights& w, const at::Tensor& x, int64_t start,
+                           attention::Mode mode, LayerDecodeState* state) {
   const ModelConfig& c = model.config;
   const int64_t B = x.size(0), T = x.size(1), H = c.num_heads, Hkv = c.num_kv_heads, d = c.head_dim;
   at::Tensor q = at::linear(x, w.q_proj).view({B, T, H, d}).transpose(1, 2);    // [B, H, T, d]
@@ -25,14 +51,9 @@ at::Tensor attention_block(const Model& model, const LayerWeights& w, const at::
   q = rope::apply(q, model.inverse_frequencies, start).contiguous();
   k = rope::apply(k, model.inverse_frequencies, start);
 
-  at::Tensor y;  // [B, H, T, d]
-  if (state) {
-    state->softmax.append(k, v, c.sliding_window);
-    y = attention::softmax_attention(q, state->softmax.valid_keys(), state->softmax.valid_values(), start,
-                                     state->softmax.first_position, c.sliding_window);
-  } else {
-    y = attention::softmax_attention(q, k, v, start, start, c.sliding_window);
-  }
+  const at::Tensor y = mode == attention::Mode::Softmax  // [B, H, T, d]
+                           ? softmax_layer(c, q, k, v, start, state ? &state->softmax : nullptr)
+                           : hybrid_layer(c, w, q, k, v, mode, state ? &state->hybrid : nullptr);
   return at::linear(y.transpose(1, 2).reshape({B, T, H * d}), w.o_proj);  // [B, T, D]
 }
 
@@ -53,7 +74,19 @@ void check_token_ids(const Model& model, const std::vector<int64_t>& ids, const 
   }
 }
 
-at::Tensor forward(const Model& model, const at::Tensor& ids, DecodeState* state) {
+void check_mode(const Model& model, attention::Mode mode) {
+  if (mode != attention::Mode::Softmax && !model.config.hybrid) {
+    throw UserError("--attention " + attention::mode_name(mode) + ": " + model.directory +
+                    " is an original checkpoint with softmax attention only; convert it first "
+                    "(lincat convert-init)");
+  }
+}
+
+namespace {
+
+// ids [B, T] -> logits [B, T, V]; the one forward pass behind the public overloads.
+at::Tensor run_decoder(const Model& model, const at::Tensor& ids, attention::Mode mode, DecodeState* state) {
+  check_mode(model, mode);
   const ModelConfig& c = model.config;
   const ModelWeights& w = model.weights;
   const int64_t start = state ? state->position : 0;
@@ -61,11 +94,25 @@ at::Tensor forward(const Model& model, const at::Tensor& ids, DecodeState* state
   for (int64_t i = 0; i < c.num_layers; ++i) {
     const LayerWeights& layer = w.layers[static_cast<size_t>(i)];
     LayerDecodeState* layer_state = state ? &state->layers[static_cast<size_t>(i)] : nullptr;
-    h = h + attention_block(model, layer, rms_norm(h, layer.input_norm, c.rms_norm_eps), start, layer_state);
+    h = h + attention_block(model, layer, rms_norm(h, layer.input_norm, c.rms_norm_eps), start, mode, layer_state);
     h = h + mlp_block(layer, rms_norm(h, layer.post_attention_norm, c.rms_norm_eps));
   }
   if (state) state->position += ids.size(1);
   return at::linear(rms_norm(h, w.final_norm, c.rms_norm_eps), w.lm_head).to(at::kFloat);  // [B, T, V]
+}
+
+}  // namespace
+
+at::Tensor forward(const Model& model, const at::Tensor& ids, attention::Mode mode) {
+  return run_decoder(model, ids, mode, nullptr);
+}
+
+at::Tensor forward(const Model& model, const at::Tensor& ids, DecodeState& state) {
+  return run_decoder(model, ids, state.mode, &state);
+}
+
+at::Tensor forward(const Model& model, const at::Tensor& ids) {
+  return run_decoder(model, ids, model.config.default_mode, nullptr);
 }
 
 }  // namespace lincat

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "lincat/attention/modes.h"
+
 namespace lincat {
 
 // RoPE frequency scaling. kind "llama3" (Llama 3.1+) and "linear" are implemented; others refused.
@@ -35,6 +37,11 @@ struct ModelConfig {
   std::optional<int64_t> bos_token_id;
   std::vector<int64_t> eos_token_ids;     // Llama 3 lists several
   std::string torch_dtype;                // informational: the dtype the checkpoint was saved in
+
+  // Converted models only (the "lincat" section of config.json): the hybrid attention every
+  // layer uses, and the mode commands run in unless told otherwise.
+  std::optional<attention::HybridConfig> hybrid;
+  attention::Mode default_mode = attention::Mode::Softmax;
 
   int64_t kv_groups() const { return num_heads / num_kv_heads; }
   int64_t parameter_count() const;  // of the tensors the decoder declares

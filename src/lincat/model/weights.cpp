@@ -2,6 +2,25 @@
 
 namespace lincat {
 
+namespace {
+
+void add_hybrid_slots(const ModelConfig& c, const std::string& prefix, attention::HybridLayerWeights& w,
+                      std::vector<TensorSlot>& slots) {
+  const attention::HybridConfig& h = *c.hybrid;
+  const int64_t H = c.num_heads, d = c.head_dim, f = h.feature_dim;
+  if (attention::has_projection(h.feature_map)) {
+    slots.push_back({prefix + "feature_map_q.weight", {H, d, f}, &w.feature_q});
+    slots.push_back({prefix + "feature_map_k.weight", {H, d, f}, &w.feature_k});
+  }
+  if (attention::has_bias(h.feature_map)) {
+    slots.push_back({prefix + "feature_map_q.bias", {H, f}, &w.bias_q});
+    slots.push_back({prefix + "feature_map_k.bias", {H, f}, &w.bias_k});
+  }
+  slots.push_back({prefix + "mixing_logit", {H}, &w.mixing_logit});
+}
+
+}  // namespace
+
 std::vector<TensorSlot> tensor_slots(const ModelConfig& c, ModelWeights& w) {
   const int64_t D = c.hidden_size, I = c.intermediate_size, V = c.vocab_size;
   const int64_t q_out = c.num_heads * c.head_dim, kv_out = c.num_kv_heads * c.head_dim;
@@ -19,6 +38,7 @@ std::vector<TensorSlot> tensor_slots(const ModelConfig& c, ModelWeights& w) {
     slots.push_back({p + "mlp.gate_proj.weight", {I, D}, &layer.gate_proj});
     slots.push_back({p + "mlp.up_proj.weight", {I, D}, &layer.up_proj});
     slots.push_back({p + "mlp.down_proj.weight", {D, I}, &layer.down_proj});
+    if (c.hybrid) add_hybrid_slots(c, p + "self_attn.", layer.hybrid, slots);
   }
   slots.push_back({"model.norm.weight", {D}, &w.final_norm});
   if (!c.tie_word_embeddings) slots.push_back({"lm_head.weight", {V, D}, &w.lm_head});

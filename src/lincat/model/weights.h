@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "lincat/attention/feature_map.h"
 #include "lincat/model/model_config.h"
 
 namespace lincat {
@@ -20,6 +21,7 @@ struct LayerWeights {
   at::Tensor gate_proj;            // [I, D]
   at::Tensor up_proj;              // [I, D]
   at::Tensor down_proj;            // [D, I]
+  attention::HybridLayerWeights hybrid;  // converted models only: feature maps and mixing logits
 };
 
 struct ModelWeights {
@@ -35,7 +37,8 @@ struct TensorSlot {
   at::Tensor* tensor;          // where it lives
 };
 
-// Every tensor of the model, in checkpoint order. A tied lm_head is not listed (it aliases
+// Every tensor of the model, in checkpoint order, including a converted model's hybrid tensors
+// (model.layers.N.self_attn.feature_map_{q,k}.{weight,bias}, model.layers.N.self_attn.mixing_logit). A tied lm_head is not listed (it aliases
 // embed_tokens). `weights.layers` must already have config.num_layers entries.
 std::vector<TensorSlot> tensor_slots(const ModelConfig& config, ModelWeights& weights);
 

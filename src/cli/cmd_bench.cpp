@@ -1,5 +1,8 @@
 // lincat bench ...: benchmarks that print a table and, with --json FILE, write JSON.
+#include "bench/bench_decode.h"
 #include "bench/bench_model.h"
+#include "cli/flags.h"
+#include "lincat/util/error.h"
 #include "cli/commands.h"
 
 namespace lincat::cli {
@@ -20,6 +23,23 @@ void add_bench_command(CLI::App& app, Action& action) {
   model_cmd->add_option("--repetitions", model->repetitions, "best of this many runs")->capture_default_str();
   model_cmd->add_option("--json", model->json_path, "write the results as JSON");
   model_cmd->callback([model, &action] { action = [model] { return bench::run_model_benchmark(*model); }; });
+
+  auto decode = std::make_shared<bench::DecodeBenchOptions>();
+  auto contexts = std::make_shared<std::string>("512,4096,32768");
+  CLI::App* decode_cmd = bench->add_subcommand("decode", "decode ms/token and state bytes against context, per mode");
+  decode_cmd->add_option("MODEL", decode->model, "model directory (a converted model for the hybrid modes)")->required();
+  decode_cmd->add_option("--contexts", *contexts, "comma-separated context lengths")->capture_default_str();
+  decode_cmd->add_option("--mode", decode->modes, "modes to measure (repeatable; default: all the model has)");
+  decode_cmd->add_option("--steps", decode->steps, "decode steps timed per measurement")->capture_default_str();
+  decode_cmd->add_option("--device", decode->device, "cpu or cuda[:N]")->capture_default_str();
+  decode_cmd->add_option("--dtype", decode->dtype, "float32, bfloat16 or float16")->capture_default_str();
+  decode_cmd->add_option("--json", decode->json_path, "write the results as JSON");
+  decode_cmd->callback([decode, contexts, &action] {
+    action = [decode, contexts] {
+      decode->contexts = parse_id_list(*contexts, "--contexts");
+      return bench::run_decode_benchmark(*decode);
+    };
+  });
 }
 
 }  // namespace lincat::cli

@@ -3,18 +3,12 @@
 #include "lincat/attention/hybrid_attention.h"
 #include "lincat/attention/recurrent.h"
 #include "lincat/attention/softmax.h"
+#include "lincat/model/layers.h"
 #include "lincat/model/rope.h"
 #include "lincat/util/error.h"
 
 namespace lincat {
 namespace {
-
-// x [B, T, D] -> [B, T, D]. Normalised in float32, then scaled in the model dtype (as transformers).
-at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps) {
-  const at::Tensor x32 = x.to(at::kFloat);
-  const at::Tensor normalised = x32 * at::rsqrt(x32.pow(2).mean(-1, /*keepdim=*/true) + eps);
-  return weight * normalised.to(x.scalar_type());
-}
 
 // The original attention: q [B, H, T, d], k, v [B, Hkv, T, d] -> [B, H, T, d].
 at::Tensor softmax_layer(const ModelConfig& c, const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
@@ -43,23 +37,11 @@ at::Tensor hybrid_layer(const ModelConfig& c, const LayerWeights& w, const at::T
 // x [B, T, D] -> attention output [B, T, D].
 at::Tensor attention_block(const Model& model, const LayerWeights& w, const at::Tensor& x, int64_t start,
                            attention::Mode mode, LayerDecodeState* state) {
-  const ModelConfig& c = model.config;
-  const int64_t B = x.size(0), T = x.size(1), H = c.num_heads, Hkv = c.num_kv_heads, d = c.head_dim;
-  at::Tensor q = at::linear(x, w.q_proj).view({B, T, H, d}).transpose(1, 2);    // [B, H, T, d]
-  at::Tensor k = at::linear(x, w.k_proj).view({B, T, Hkv, d}).transpose(1, 2);  // [B, Hkv, T, d]
-  at::Tensor v = at::linear(x, w.v_proj).view({B, T, Hkv, d}).transpose(1, 2);  // [B, Hkv, T, d]
-  q = rope::apply(q, model.inverse_frequencies, start).contiguous();
-  k = rope::apply(k, model.inverse_frequencies, start);
-
+  const auto [q, k, v] = project_qkv(model, w, x, start);
   const at::Tensor y = mode == attention::Mode::Softmax  // [B, H, T, d]
-                           ? softmax_layer(c, q, k, v, start, state ? &state->softmax : nullptr)
-                           : hybrid_layer(c, w, q, k, v, mode, state ? &state->hybrid : nullptr);
-  return at::linear(y.transpose(1, 2).reshape({B, T, H * d}), w.o_proj);  // [B, T, D]
-}
-
-// x [B, T, D] -> [B, T, D]: down(silu(gate(x)) * up(x)).
-at::Tensor mlp_block(const LayerWeights& w, const at::Tensor& x) {
-  return at::linear(at::silu(at::linear(x, w.gate_proj)) * at::linear(x, w.up_proj), w.down_proj);
+                           ? softmax_layer(model.config, q, k, v, start, state ? &state->softmax : nullptr)
+                           : hybrid_layer(model.config, w, q, k, v, mode, state ? &state->hybrid : nullptr);
+  return project_output(w, y);
 }
 
 }  // namespace
@@ -82,10 +64,8 @@ void check_mode(const Model& model, attention::Mode mode) {
   }
 }
 
-namespace {
-
-// ids [B, T] -> logits [B, T, V]; the one forward pass behind the public overloads.
-at::Tensor run_decoder(const Model& model, const at::Tensor& ids, attention::Mode mode, DecodeState* state) {
+at::Tensor forward_layers(const Model& model, const at::Tensor& ids, attention::Mode mode, DecodeState* state,
+                          std::vector<at::Tensor>* residuals) {
   check_mode(model, mode);
   const ModelConfig& c = model.config;
   const ModelWeights& w = model.weights;
@@ -94,25 +74,25 @@ at::Tensor run_decoder(const Model& model, const at::Tensor& ids, attention::Mod
   for (int64_t i = 0; i < c.num_layers; ++i) {
     const LayerWeights& layer = w.layers[static_cast<size_t>(i)];
     LayerDecodeState* layer_state = state ? &state->layers[static_cast<size_t>(i)] : nullptr;
+    if (residuals) residuals->push_back(h);
     h = h + attention_block(model, layer, rms_norm(h, layer.input_norm, c.rms_norm_eps), start, mode, layer_state);
     h = h + mlp_block(layer, rms_norm(h, layer.post_attention_norm, c.rms_norm_eps));
   }
+  if (residuals) residuals->push_back(h);
   if (state) state->position += ids.size(1);
   return at::linear(rms_norm(h, w.final_norm, c.rms_norm_eps), w.lm_head).to(at::kFloat);  // [B, T, V]
 }
 
-}  // namespace
-
 at::Tensor forward(const Model& model, const at::Tensor& ids, attention::Mode mode) {
-  return run_decoder(model, ids, mode, nullptr);
+  return forward_layers(model, ids, mode, nullptr, nullptr);
 }
 
 at::Tensor forward(const Model& model, const at::Tensor& ids, DecodeState& state) {
-  return run_decoder(model, ids, state.mode, &state);
+  return forward_layers(model, ids, state.mode, &state, nullptr);
 }
 
 at::Tensor forward(const Model& model, const at::Tensor& ids) {
-  return run_decoder(model, ids, model.config.default_mode, nullptr);
+  return forward_layers(model, ids, model.config.default_mode, nullptr, nullptr);
 }
 
 }  // namespace lincat

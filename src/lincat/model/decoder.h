@@ -16,6 +16,11 @@ at::Tensor forward(const Model& model, const at::Tensor& ids, DecodeState& state
 // In the model's default mode (softmax for original checkpoints).
 at::Tensor forward(const Model& model, const at::Tensor& ids);
 
+// The forward pass behind the overloads above; also records the residual stream entering each
+// layer and after the last (L + 1 tensors [B, T, D]) when `residuals` is given.
+at::Tensor forward_layers(const Model& model, const at::Tensor& ids, attention::Mode mode, DecodeState* state,
+                          std::vector<at::Tensor>* residuals);
+
 // Throws UserError unless `model` can run in `mode`: every mode but softmax needs a converted
 // model (one whose config.json has a "lincat" section).
 void check_mode(const Model& model, attention::Mode mode);

@@ -1,0 +1,35 @@
+// The decoder's building blocks, exposed for training (teacher-forced attention transfer) and
+// diagnostics (per-layer attention internals). decoder.cpp composes them into the forward pass.
+#pragma once
+#include <torch/torch.h>
+
+#include <vector>
+
+#include "lincat/attention/modes.h"
+#include "lincat/model/model.h"
+
+namespace lincat {
+
+// x [B, T, D] -> [B, T, D]. Normalised in float32, then scaled in the model dtype (as transformers).
+at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps);
+
+struct QueryKeyValue {
+  at::Tensor q;  // [B, H, T, d]   post-RoPE
+  at::Tensor k;  // [B, Hkv, T, d] post-RoPE
+  at::Tensor v;  // [B, Hkv, T, d]
+};
+
+// Projections of the normalised layer input x [B, T, D] whose rows sit at positions start...
+QueryKeyValue project_qkv(const Model& model, const LayerWeights& layer, const at::Tensor& x, int64_t start);
+
+// Heads y [B, H, T, d] -> o_proj output [B, T, D].
+at::Tensor project_output(const LayerWeights& layer, const at::Tensor& y);
+
+// x [B, T, D] -> [B, T, D]: down(silu(gate(x)) * up(x)).
+at::Tensor mlp_block(const LayerWeights& layer, const at::Tensor& x);
+
+// The residual stream entering each layer and after the last one: L + 1 tensors [B, T, D], for
+// ids [B, T] run in `mode` from position 0. The teacher's inputs for layer-wise training.
+std::vector<at::Tensor> residual_stream(const Model& model, const at::Tensor& ids, attention::Mode mode);
+
+}  // namespace lincat

@@ -7,6 +7,7 @@
 #include "lincat/io/tensor_io.h"
 #include "lincat/model/converted_model.h"
 #include "lincat/model/decoder.h"
+#include "support/editable_model.h"
 #include "support/temp_dir.h"
 #include "support/user_error.h"
 #include "test_paths.h"
@@ -146,19 +147,13 @@ TEST(ConvertedModel, OriginalModelRefusesHybridModes) {
                        "convert it first"));
 }
 
-struct EditableConverted {
-  lincat::test::TempDir dir;
-  nlohmann::json config;
-  std::vector<std::pair<std::string, at::Tensor>> tensors;
-  EditableConverted() {
-    write_converted(dir, kLlama, small_hybrid());
-    config = lincat::io::read_json_file(dir.file("config.json"));
-    tensors = lincat::io::load_safetensors(dir.file("model.safetensors"));
-  }
-  std::string write() {
-    lincat::io::write_json_file(dir.file("config.json"), config);
-    lincat::io::save_safetensors(dir.file("model.safetensors"), tensors);
-    return dir.path();
+// A converted model written once per test, then opened for edits.
+struct EditableConverted : lincat::test::EditableModel {
+  EditableConverted() : lincat::test::EditableModel(converted_source()) {}
+  static std::string converted_source() {
+    static lincat::test::TempDir dir;
+    static const std::string path = write_converted(dir, kLlama, small_hybrid());
+    return path;
   }
 };
 
@@ -180,9 +175,7 @@ TEST(ConvertedModel, RefusesUnknownFeatureMapNamingTheFile) {
 
 TEST(ConvertedModel, RefusesFeatureMapOfTheWrongShape) {
   EditableConverted m;
-  for (auto& [name, t] : m.tensors) {
-    if (name == "model.layers.0.self_attn.feature_map_k.weight") t = torch::zeros({4, 16, 6});
-  }
+  m.tensor("model.layers.0.self_attn.feature_map_k.weight") = torch::zeros({4, 16, 6});
   const std::string dir = m.write();
   EXPECT_TRUE(contains(user_error_message([&] { lincat::load_model(dir); }),
                        "tensor 'model.layers.0.self_attn.feature_map_k.weight' has shape [4, 16, 6], expected [4, 16, 8]"));
@@ -190,9 +183,7 @@ TEST(ConvertedModel, RefusesFeatureMapOfTheWrongShape) {
 
 TEST(ConvertedModel, RefusesMissingHybridTensors) {
   EditableConverted m;
-  m.tensors.erase(std::remove_if(m.tensors.begin(), m.tensors.end(),
-                                 [](const auto& t) { return t.first == "model.layers.1.self_attn.mixing_logit"; }),
-                  m.tensors.end());
+  m.remove_tensor("model.layers.1.self_attn.mixing_logit");
   const std::string dir = m.write();
   EXPECT_TRUE(contains(user_error_message([&] { lincat::load_model(dir); }),
                        "missing tensors: model.layers.1.self_attn.mixing_logit"));

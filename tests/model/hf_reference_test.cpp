@@ -24,21 +24,29 @@ struct Case {
   std::string expected;  // file inside the fixture directory
 };
 
-class HfReference : public ::testing::TestWithParam<Case> {};
+class HfReference : public ::testing::TestWithParam<Case> {
+ protected:
+  std::shared_ptr<const lincat::Model> load() const {
+    lincat::LoadOptions options;
+    options.weights_file = kFixtures + GetParam().fixture + "/" + GetParam().weights;
+    return lincat::load_model(kFixtures + GetParam().fixture, options);
+  }
+  std::map<std::string, at::Tensor> expected() const {
+    return lincat::io::load_safetensors_map(kFixtures + GetParam().fixture + "/" + GetParam().expected);
+  }
+};
 
 TEST_P(HfReference, ReproducesLogitsOfBothSequences) {
   const Case& c = GetParam();
-  lincat::LoadOptions options;
-  options.weights_file = kFixtures + c.fixture + "/" + c.weights;
-  const auto model = lincat::load_model(kFixtures + c.fixture, options);
-  const auto expected = lincat::io::load_safetensors_map(kFixtures + c.fixture + "/" + c.expected);
+  const auto model = load();
+  const auto reference_outputs = expected();
   const auto sequences = fixture_inputs(c.fixture);
   ASSERT_EQ(sequences.size(), 2u);
   torch::NoGradGuard no_grad;
   for (size_t k = 0; k < sequences.size(); ++k) {
     const at::Tensor ids = torch::tensor(sequences[k], torch::kInt64).unsqueeze(0);  // [1, T]
     const at::Tensor logits = lincat::forward(*model, ids)[0];                       // [T, V]
-    const at::Tensor& reference = expected.at("logits_" + std::to_string(k));
+    const at::Tensor& reference = reference_outputs.at("logits_" + std::to_string(k));
     ASSERT_EQ(logits.sizes(), reference.sizes());
     const double error = (logits - reference).abs().max().item<double>();
     EXPECT_LE(error, kTolerance) << c.fixture << " sequence " << k;
@@ -47,14 +55,12 @@ TEST_P(HfReference, ReproducesLogitsOfBothSequences) {
 
 TEST_P(HfReference, GreedyGenerationMatches) {
   const Case& c = GetParam();
-  lincat::LoadOptions options;
-  options.weights_file = kFixtures + c.fixture + "/" + c.weights;
-  const auto model = lincat::load_model(kFixtures + c.fixture, options);
-  const auto expected = lincat::io::load_safetensors_map(kFixtures + c.fixture + "/" + c.expected);
+  const auto model = load();
+  const auto reference_outputs = expected();
   lincat::GenerationOptions generation;
   generation.max_new_tokens = 8;
   const auto result = lincat::generate(*model, fixture_inputs(c.fixture)[0], generation);
-  const at::Tensor& greedy = expected.at("greedy_0");
+  const at::Tensor& greedy = reference_outputs.at("greedy_0");
   const std::vector<int64_t> reference(greedy.data_ptr<int64_t>(), greedy.data_ptr<int64_t>() + greedy.numel());
   EXPECT_EQ(result.new_ids, reference);
 }
@@ -63,9 +69,7 @@ TEST_P(HfReference, GreedyGenerationMatches) {
 // sliding window this also exercises the cache dropping keys that left the window.
 TEST_P(HfReference, PrefillThenDecodeEqualsFullForward) {
   const Case& c = GetParam();
-  lincat::LoadOptions options;
-  options.weights_file = kFixtures + c.fixture + "/" + c.weights;
-  const auto model = lincat::load_model(kFixtures + c.fixture, options);
+  const auto model = load();
   const std::vector<int64_t> sequence = fixture_inputs(c.fixture)[1];
   const at::Tensor ids = torch::tensor(sequence, torch::kInt64).unsqueeze(0);  // [1, 48]
   torch::NoGradGuard no_grad;

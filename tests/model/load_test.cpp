@@ -4,7 +4,7 @@
 #include "lincat/io/hf_config.h"
 #include "lincat/io/tensor_io.h"
 #include "lincat/model/decoder.h"
-#include "support/temp_dir.h"
+#include "support/editable_model.h"
 #include "support/user_error.h"
 #include "test_paths.h"
 
@@ -15,23 +15,8 @@ using lincat::test::user_error_message;
 
 const std::string kLlama = LINCAT_TEST_DATA "/hf-reference/llama-gqa";
 
-// A copy of the llama fixture in a temp dir, with config and tensors open to edits.
-struct EditableModel {
-  lincat::test::TempDir dir;
-  nlohmann::json config = lincat::io::read_json_file(kLlama + "/config.json");
-  std::vector<std::pair<std::string, at::Tensor>> tensors = lincat::io::load_safetensors(kLlama + "/model.safetensors");
-
-  std::string write() {
-    lincat::io::write_json_file(dir.file("config.json"), config);
-    lincat::io::save_safetensors(dir.file("model.safetensors"), tensors);
-    return dir.path();
-  }
-  at::Tensor& tensor(const std::string& name) {
-    for (auto& [n, t] : tensors) {
-      if (n == name) return t;
-    }
-    throw std::runtime_error("no tensor " + name);
-  }
+struct EditableModel : lincat::test::EditableModel {
+  EditableModel() : lincat::test::EditableModel(kLlama) {}
 };
 
 TEST(LoadModel, LoadsAllFixtureTensorsWithoutCopyingF32) {
@@ -57,9 +42,7 @@ TEST(LoadModel, RefusesShapeThatDisagreesWithConfig) {
 
 TEST(LoadModel, ListsMissingTensors) {
   EditableModel m;
-  m.tensors.erase(std::remove_if(m.tensors.begin(), m.tensors.end(),
-                                 [](const auto& t) { return t.first == "model.norm.weight"; }),
-                  m.tensors.end());
+  m.remove_tensor("model.norm.weight");
   const std::string dir = m.write();
   EXPECT_TRUE(contains(user_error_message([&] { lincat::load_model(dir); }), "missing tensors: model.norm.weight"));
 }
@@ -106,9 +89,7 @@ TEST(LoadModel, RefusesInfInWeights) {
 TEST(LoadModel, TiedEmbeddingsShareOneTensor) {
   EditableModel m;
   m.config["tie_word_embeddings"] = true;
-  m.tensors.erase(std::remove_if(m.tensors.begin(), m.tensors.end(),
-                                 [](const auto& t) { return t.first == "lm_head.weight"; }),
-                  m.tensors.end());
+  m.remove_tensor("lm_head.weight");
   const auto model = lincat::load_model(m.write());
   EXPECT_TRUE(model->weights.lm_head.is_same(model->weights.embed_tokens));
 }

@@ -91,7 +91,7 @@ std::pair<at::Tensor, at::Tensor> softmax_terms(const HybridLayerState& state,
   const at::Tensor scores =  // [B, H, 1, slots]
       at::matmul(scaled_query, all_keys.transpose(-1, -2))
           .masked_fill(~mask, -std::numeric_limits<double>::infinity());
-  const at::Tensor weights = at::exp(scores - scores.amax(-1, true));  // [B, H, 1, slots]
+  const at::Tensor weights = at::exp(scores - std::get<0>(scores.max(-1, true)));  // [B, H, 1, slots]
   return {at::matmul(weights, all_values), weights.sum(-1)};
 }
 

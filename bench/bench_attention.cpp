@@ -164,7 +164,11 @@ int run_attention_benchmark(const AttentionBenchOptions& options) {
   for (const BenchShape& shape : kShapes) {
     if (options.small_shape_only && shape.name != "small") continue;
     for (const Pass pass : {Pass::Forward, Pass::ForwardBackward}) {
-      time_form(make_problem(shape, options.min_length), false, pass, 1);  // warm-up
+      const Problem warm_up = make_problem(shape, options.min_length);
+      for (const bool dense : {true, false}) {
+        const double limit = dense ? options.dense_memory_limit_gib : options.chunked_memory_limit_gib;
+        if (estimated_gib(shape, options.min_length, dense, pass) <= limit) time_form(warm_up, dense, pass, 1);
+      }
       for (int64_t length = options.min_length; length <= options.max_length; length *= 2) {
         const Problem problem = make_problem(shape, length);
         double dense_seconds = 0;

@@ -1,5 +1,6 @@
 #include "lincat/attention/chunked.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 

@@ -1,5 +1,6 @@
 #include "lincat/attention/recurrent.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <vector>
@@ -113,7 +114,7 @@ at::Tensor prefill(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v
     const int64_t first = std::max<int64_t>(0, length - capacity);
     std::vector<int64_t> slots;
     for (int64_t p = first; p < length; ++p) slots.push_back(p % capacity);
-    const at::Tensor index = positions_tensor(slots, k.device());
+    const at::Tensor index = positions_tensor(slots, k.device());  // [min(T, capacity)]
     state.window_keys.index_copy_(2, index, k.narrow(2, first, length - first));
     state.window_values.index_copy_(2, index, v.narrow(2, first, length - first));
   }
@@ -129,7 +130,7 @@ at::Tensor prefill(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v
       if (in_linear_set(mode, last, p, config)) linear_positions.push_back(p);
     }
     if (!linear_positions.empty()) {
-      const at::Tensor index = positions_tensor(linear_positions, k.device());
+      const at::Tensor index = positions_tensor(linear_positions, k.device());  // [m]
       fold_into_linear_state(state, k.index_select(2, index), v.index_select(2, index), weights,
                              config);
     }
@@ -167,7 +168,7 @@ at::Tensor decode_step(const at::Tensor& q, const at::Tensor& k, const at::Tenso
         }
       }
       if (!entering_slots.empty()) {
-        const at::Tensor index = positions_tensor(entering_slots, k.device());
+        const at::Tensor index = positions_tensor(entering_slots, k.device());  // [m]
         fold_into_linear_state(state, state.window_keys.index_select(2, index),
                                state.window_values.index_select(2, index), weights, config);
       }

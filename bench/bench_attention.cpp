@@ -87,15 +87,16 @@ double chunked_flops(const BenchShape& shape, int64_t length, Pass pass) {
   return chunked_forward_flops(shape, length) * (pass == Pass::Forward ? 1.0 : 3.0);
 }
 
-// Rough peak memory, fitted to measured peaks (Llama shape, n = 2048 to 8192): the dense form
-// holds about 15 (forward) or 17 (with backward) [H, n, n] float32 arrays at once, the chunked
-// form about 12 or 30 [H, n, d + 2C] ones.
+// Rough peak memory, fitted to measured peaks (Llama shape, n = 2048 to 16384). Dense: about 15
+// (forward) or 17 (with backward) [H, n, n] float32 arrays. Chunked forward (no autograd, heads
+// in groups): about 8 [H, n, d] arrays plus 1 GiB of temporaries; with backward about 30
+// [H, n, d + 2C] arrays.
 double estimated_gib(const BenchShape& shape, int64_t length, bool dense, Pass pass) {
+  const double gib = 1024.0 * 1024.0 * 1024.0;
   const double heads = static_cast<double>(shape.heads), n = static_cast<double>(length);
-  const double floats = dense ? heads * n * n * (pass == Pass::Forward ? 15.0 : 17.0)
-                              : heads * n * (pass == Pass::Forward ? 12.0 : 30.0) *
-                                    (shape.head_dim + 2.0 * shape.window);
-  return floats * 4.0 / (1024.0 * 1024.0 * 1024.0);
+  if (dense) return heads * n * n * (pass == Pass::Forward ? 15.0 : 17.0) * 4.0 / gib;
+  if (pass == Pass::Forward) return heads * n * shape.head_dim * 8.0 * 4.0 / gib + 1.0;
+  return heads * n * (shape.head_dim + 2.0 * shape.window) * 30.0 * 4.0 / gib;
 }
 
 struct Problem {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <vector>
 
 #include "lincat/attention/form_support.h"
 #include "lincat/attention/key_sets.h"
@@ -164,15 +165,9 @@ void add_prefix_terms(at::Tensor& sums, const at::Tensor& phi_q, const at::Tenso
   sums.narrow(2, lag, used).add_(at::matmul(phi_q.narrow(2, lag, used), states));
 }
 
-}  // namespace
-
-at::Tensor chunked_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
-                             const HybridLayerWeights& weights, const HybridConfig& config,
-                             Mode mode) {
-  require_hybrid_mode(mode);
-  validate(config);
-  detail::check_inputs(q, k, v, weights, config);
-  if (mode == Mode::None) return at::zeros_like(q);
+// The chunked form over all heads of q at once (inputs already checked).
+at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                  const HybridLayerWeights& weights, const HybridConfig& config, Mode mode) {
   const at::ScalarType dtype = detail::compute_dtype(q);
   const int64_t batch = q.size(0), heads = q.size(1), length = q.size(2), head_dim = q.size(3);
 
@@ -230,6 +225,61 @@ at::Tensor chunked_attention(const at::Tensor& q, const at::Tensor& k, const at:
       .narrow(2, 0, length)
       .to(q.scalar_type())
       .contiguous();
+}
+
+// Query heads first .. first + count of the weights.
+HybridLayerWeights heads_of(const HybridLayerWeights& weights, int64_t first, int64_t count) {
+  auto slice = [&](const at::Tensor& t) { return t.defined() ? t.narrow(0, first, count) : t; };
+  return {slice(weights.feature_q), slice(weights.feature_k), slice(weights.bias_q),
+          slice(weights.bias_k), slice(weights.mixing_logit)};
+}
+
+// Without autograd nothing is kept for a backward pass, so heads are processed in groups whose
+// temporaries (about 12 T (d + 2C) floats per head, measured) fit in this budget: a long prefill
+// then needs little more memory than its inputs.
+constexpr double kNoGradGroupBytes = 1024.0 * 1024.0 * 1024.0;
+
+}  // namespace
+
+namespace detail {
+
+at::Tensor chunked_attention_by_heads(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                                      const HybridLayerWeights& weights, const HybridConfig& config,
+                                      Mode mode, int64_t heads_per_pass) {
+  require_hybrid_mode(mode);
+  validate(config);
+  check_inputs(q, k, v, weights, config);
+  if (mode == Mode::None) return at::zeros_like(q);
+  const int64_t heads = q.size(1), group = heads / k.size(1);
+  TORCH_CHECK(heads_per_pass >= 1 && heads_per_pass % group == 0, "heads_per_pass ", heads_per_pass,
+              " must be a positive multiple of the GQA group size ", group);
+  if (heads_per_pass >= heads) return attend(q, k, v, weights, config, mode);
+  std::vector<at::Tensor> outputs;  // each [B, heads_per_pass or fewer, T, d]
+  for (int64_t first = 0; first < heads; first += heads_per_pass) {
+    const int64_t count = std::min(heads_per_pass, heads - first);
+    outputs.push_back(attend(q.narrow(1, first, count), k.narrow(1, first / group, count / group),
+                             v.narrow(1, first / group, count / group),
+                             heads_of(weights, first, count), config, mode));
+  }
+  return at::cat(outputs, 1);
+}
+
+}  // namespace detail
+
+at::Tensor chunked_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                             const HybridLayerWeights& weights, const HybridConfig& config,
+                             Mode mode) {
+  detail::check_inputs(q, k, v, weights, config);  // the head grouping below reads the shapes
+  const int64_t heads = q.size(1), group = heads / k.size(1);
+  int64_t heads_per_pass = heads;
+  if (!at::GradMode::is_enabled()) {
+    const double bytes_per_head = 12.0 * 4.0 * static_cast<double>(q.size(0) * q.size(2)) *
+                                  static_cast<double>(q.size(3) + 2 * int64_t{config.window});
+    // Whole GQA groups, so that each slice of query heads reads its own slice of kv heads.
+    const int64_t groups = static_cast<int64_t>(kNoGradGroupBytes / bytes_per_head) / group;
+    heads_per_pass = std::max<int64_t>(1, groups) * group;
+  }
+  return detail::chunked_attention_by_heads(q, k, v, weights, config, mode, heads_per_pass);
 }
 
 }  // namespace lincat::attention

@@ -92,5 +92,32 @@ TEST(HybridRecurrent, PrefillLengthsAroundTheWindow) {
   }
 }
 
+TEST(HybridChunked, HeadGroupsGiveTheSameResult) {
+  // Without autograd, long inputs are processed a few heads at a time.
+  for (const int64_t kv_heads : {2, 4}) {
+    Shape shape;
+    shape.kv_heads = kv_heads;
+    shape.length = 19;
+    const int64_t group = shape.heads / kv_heads;
+    for (const Mode mode : {Mode::Hybrid, Mode::Sinks, Mode::Linear}) {
+      const HybridConfig config = small_config(Layout::Terraced, 2, FeatureMapKind::T2R);
+      SCOPED_TRACE(describe(shape, config, mode));
+      const Inputs in = random_inputs(shape, config, 6);
+      const at::NoGradGuard no_grad;
+      const at::Tensor expected = reference_attention(in.q, in.k, in.v, in.weights, config, mode);
+      // Group 1: passes of 1 head and of 3 + 1 heads. Group 2: passes of 2; 3 splits a group.
+      for (const int64_t heads_per_pass : {group, group == 1 ? int64_t{3} : group}) {
+        EXPECT_TRUE(tensors_close(detail::chunked_attention_by_heads(in.q, in.k, in.v, in.weights, config,
+                                                                     mode, heads_per_pass),
+                                  expected));
+      }
+      if (group == 2) {
+        EXPECT_THROW(detail::chunked_attention_by_heads(in.q, in.k, in.v, in.weights, config, mode, 3),
+                     c10::Error);
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace lincat::attention::testing

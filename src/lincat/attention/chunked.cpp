@@ -1,8 +1,9 @@
 #include "lincat/attention/chunked.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
-#include <utility>
+#include <vector>
 
 #include "lincat/attention/form_support.h"
 #include "lincat/attention/key_sets.h"
@@ -11,18 +12,15 @@
 // Since C = w, query i of chunk b has W(i) (apart from sinks) inside chunks b-1 and b, for both
 // layouts: the window branch is one dense [C x 2C] block per chunk, plus a [C x s] block for sink
 // keys older than chunk b-1. The linear branch is a masked [C x C] block (hybrid: chunk b-1, keys
-// j <= i - w; linear/overlap: chunk b, causal) plus the prefix states S and z of every older
-// chunk, read from a cumulative sum of per-chunk states. The masks come from the key sets of
-// key_sets.h, so which keys enter which branch is decided in one place.
+// j <= i - w; linear/overlap: chunk b, causal), added into the same [C x 2C] weights, plus the
+// prefix states S and z of every older chunk, read from a cumulative sum of per-chunk states.
+// The masks come from the key sets of key_sets.h: which keys enter which branch is decided there.
+//
+// Values carry an extra column of ones, so each product with them yields the numerator (first d
+// columns) and the normaliser (last column) at once; S and z are likewise one [F x (d+1)] state.
 
 namespace lincat::attention {
 namespace {
-
-// Numerator [B, H, nc, C, d] and normaliser [B, H, nc, C] of one branch, per chunk.
-struct BranchTerms {
-  at::Tensor numerator;
-  at::Tensor normaliser;
-};
 
 // [B, H, T, e] -> [B, H, padded, e], zero rows appended.
 at::Tensor pad_time(const at::Tensor& x, int64_t padded) {
@@ -42,183 +40,246 @@ at::Tensor lagged_chunks(const at::Tensor& chunks, int64_t lag) {
   return at::cat({at::zeros_like(chunks.narrow(2, 0, lag)), chunks.narrow(2, 0, count - lag)}, 2);
 }
 
-// Window (or sinks-mode) branch: sum over the softmax set of exp(s_ij - c_i) v_j and of
-// exp(s_ij - c_i), with c_i the maximum over that set only.
-// scaled_queries, keys, values: [B, H, padded, d] (queries already divided by sqrt(d)).
-BranchTerms softmax_terms(const at::Tensor& scaled_queries, const at::Tensor& keys,
-                          const at::Tensor& values, const HybridConfig& config, Mode mode,
-                          int64_t length) {
-  const int64_t batch = keys.size(0), heads = keys.size(1), padded = keys.size(2);
-  const int64_t head_dim = keys.size(3), chunk = config.window, count = padded / chunk;
-  const double minus_infinity = -std::numeric_limits<double>::infinity();
-  const bool uses_block = mode != Mode::Sinks;  // the sinks mode has no window, only sink keys
+// [B, H, nc, C, e] -> [B, H, nc, 2C, e]: the rows of chunks b-1 and b for each chunk b.
+at::Tensor chunk_pairs(const at::Tensor& chunks) {
+  return at::cat({lagged_chunks(chunks, 1), chunks}, 3);
+}
 
-  at::Tensor block_scores;  // [B, H, nc, C, 2C], keys of chunks b-1 and b
-  at::Tensor block_values;  // [B, H, nc, 2C, d]
-  if (uses_block) {
-    const at::Tensor key_chunks = split_chunks(keys, chunk);      // [B, H, nc, C, d]
-    const at::Tensor value_chunks = split_chunks(values, chunk);  // [B, H, nc, C, d]
-    const at::Tensor key_pairs = at::cat({lagged_chunks(key_chunks, 1), key_chunks}, 3);
-    block_values = at::cat({lagged_chunks(value_chunks, 1), value_chunks}, 3);
+// Inputs of one call, padded to whole chunks. Values carry the column of ones.
+struct Chunks {
+  at::Tensor queries;        // [B, H, padded, d]
+  at::Tensor keys;           // [B, H, padded, d]
+  at::Tensor values;         // [B, H, padded, d + 1]
+  int64_t length;            // T before padding
+  int64_t chunk;             // C = w
+  int64_t count;             // nc
+};
+
+// Softmax branch weights, gamma * exp(s_ij - c_i) over the softmax set (zero elsewhere), with
+// c_i the maximum of s_ij over that set only.
+struct SoftmaxWeights {
+  at::Tensor pairs;  // [B, H, nc, C, 2C] keys of chunks b-1 and b; undefined in the sinks mode
+  at::Tensor sinks;  // [B, H, padded, s] sink keys the pairs do not cover; undefined if none
+  int64_t sink_count = 0;
+};
+
+SoftmaxWeights softmax_weights(const Chunks& in, const HybridLayerWeights& weights,
+                               const HybridConfig& config, Mode mode) {
+  const int64_t batch = in.keys.size(0), heads = in.keys.size(1), padded = in.keys.size(2);
+  const int64_t chunk = in.chunk, count = in.count;
+  const double minus_infinity = -std::numeric_limits<double>::infinity();
+  const at::Tensor scaled_queries =  // [B, H, padded, d]
+      in.queries / std::sqrt(static_cast<double>(in.queries.size(3)));
+  const bool uses_pairs = mode != Mode::Sinks;  // the sinks mode has no window, only sink keys
+
+  at::Tensor pair_scores;  // [B, H, nc, C, 2C]
+  if (uses_pairs) {
     const at::Tensor mask =  // [nc, C, 2C]
         detail::build_mask(padded, 2 * chunk,
                            [&](int64_t i, int64_t c) {
                              return in_softmax_set(mode, i, (i / chunk - 1) * chunk + c, config);
                            },
-                           keys.device())
+                           in.keys.device())
             .view({count, chunk, 2 * chunk});
-    block_scores = at::matmul(split_chunks(scaled_queries, chunk), key_pairs.transpose(-1, -2))
-                       .masked_fill(~mask, minus_infinity);
+    const at::Tensor key_pairs = chunk_pairs(split_chunks(in.keys, chunk));  // [B, H, nc, 2C, d]
+    pair_scores = at::matmul(split_chunks(scaled_queries, chunk), key_pairs.transpose(-1, -2))
+                      .masked_fill(~mask, minus_infinity);
   }
 
-  // Sink keys the block does not cover: older than chunk b-1, or all of them in the sinks mode.
+  // Sink keys the pairs do not cover: older than chunk b-1, or all of them in the sinks mode.
+  SoftmaxWeights result;
   at::Tensor sink_scores;  // [B, H, padded, s]
-  at::Tensor sink_values;  // [B, H, s, d]
-  const int64_t sinks = std::min<int64_t>(sink_count(mode, config), length);
+  const int64_t sinks = std::min<int64_t>(sink_count(mode, config), in.length);
   if (sinks > 0) {
     const at::Tensor mask = detail::build_mask(  // [padded, s]
         padded, sinks,
         [&](int64_t i, int64_t j) {
-          const bool in_block = uses_block && j >= (i / chunk - 1) * chunk;
-          return in_softmax_set(mode, i, j, config) && !in_block;
+          const bool in_pairs = uses_pairs && j >= (i / chunk - 1) * chunk;
+          return in_softmax_set(mode, i, j, config) && !in_pairs;
         },
-        keys.device());
+        in.keys.device());
     if (mask.any().item<bool>()) {
-      sink_values = values.narrow(2, 0, sinks);
-      sink_scores = at::matmul(scaled_queries, keys.narrow(2, 0, sinks).transpose(-1, -2))
+      result.sink_count = sinks;
+      sink_scores = at::matmul(scaled_queries, in.keys.narrow(2, 0, sinks).transpose(-1, -2))
                         .masked_fill(~mask, minus_infinity);
     }
   }
 
   at::Tensor row_max;  // [B, H, nc, C, 1], c_i
-  if (block_scores.defined()) row_max = block_scores.amax(-1, true);
+  if (pair_scores.defined()) row_max = std::get<0>(pair_scores.max(-1, true));
   if (sink_scores.defined()) {
-    const at::Tensor sink_max = sink_scores.amax(-1, true).view({batch, heads, count, chunk, 1});
+    const at::Tensor sink_max = std::get<0>(sink_scores.max(-1, true)).view({batch, heads, count, chunk, 1});
     row_max = row_max.defined() ? at::maximum(row_max, sink_max) : sink_max;
   }
-
-  BranchTerms terms;
-  if (block_scores.defined()) {
-    const at::Tensor weights = at::exp(block_scores - row_max);  // [B, H, nc, C, 2C]
-    terms.numerator = at::matmul(weights, block_values);         // [B, H, nc, C, d]
-    terms.normaliser = weights.sum(-1);                          // [B, H, nc, C]
+  const bool mixed = softmax_branch_is_mixed(mode);
+  const at::Tensor gamma = detail::softmax_branch_weight(weights, mode, 3, in.keys.scalar_type());
+  if (pair_scores.defined()) {
+    result.pairs = at::exp(pair_scores - row_max);
+    if (mixed) result.pairs = result.pairs * gamma;  // [1, H, 1, 1, 1]
   }
   if (sink_scores.defined()) {
-    const at::Tensor weights =  // [B, H, padded, s]
-        at::exp(sink_scores - row_max.view({batch, heads, padded, 1}));
-    const at::Tensor numerator =  // [B, H, nc, C, d]
-        at::matmul(weights, sink_values).view({batch, heads, count, chunk, head_dim});
-    const at::Tensor normaliser = weights.sum(-1).view({batch, heads, count, chunk});
-    terms.numerator = terms.numerator.defined() ? terms.numerator + numerator : numerator;
-    terms.normaliser = terms.normaliser.defined() ? terms.normaliser + normaliser : normaliser;
+    result.sinks = at::exp(sink_scores - row_max.view({batch, heads, padded, 1}));
+    if (mixed) result.sinks = result.sinks * gamma.squeeze(-1);  // [1, H, 1, 1]
   }
-  return terms;
+  return result;
 }
 
-// Linear terms of each chunk's queries against every key of chunks <= b - lag:
-// phi_q(Q_b) S_{b-lag} and phi_q(Q_b) z_{b-lag}, with S_b = sum_{b' <= b} phi_k(K_b')^T V_b'.
-// phi_q, phi_k [B, H, nc, C, F] (keys outside the linear set zeroed), values [B, H, nc, C, d].
-BranchTerms prefix_terms(const at::Tensor& phi_q, const at::Tensor& phi_k,
-                         const at::Tensor& values, int64_t lag) {
-  const int64_t batch = values.size(0), heads = values.size(1), count = values.size(2);
-  const int64_t chunk = values.size(3), head_dim = values.size(4);
-  BranchTerms terms{at::zeros_like(values), at::zeros({batch, heads, count, chunk}, values.options())};
-  if (count <= lag) return terms;
+// Linear weights phi_q(q_i) . phi_k(k_j) of the [C x C] block: keys of chunk b - lag in L(i).
+at::Tensor linear_block_weights(const at::Tensor& phi_q, const at::Tensor& phi_k, int64_t lag,
+                                const HybridConfig& config, Mode mode) {
+  const int64_t count = phi_q.size(2), chunk = phi_q.size(3), padded = count * chunk;
+  const at::Tensor mask =  // [nc, C, C]
+      detail::build_mask(padded, chunk,
+                         [&](int64_t i, int64_t c) {
+                           return in_linear_set(mode, i, (i / chunk - lag) * chunk + c, config);
+                         },
+                         phi_q.device())
+          .to(phi_q.scalar_type())
+          .view({count, chunk, chunk});
+  return at::matmul(phi_q, lagged_chunks(phi_k, lag).transpose(-1, -2)) * mask;  // [B, H, nc, C, C]
+}
+
+// Adds phi_q(Q_b) [S_{b-lag} z_{b-lag}] to sums [B, H, nc, C, d+1] in place, where
+// [S_b z_b] = sum_{b' <= b} phi_k(K_b')^T [V_b' 1] over keys in the linear set of those queries.
+void add_prefix_terms(at::Tensor& sums, const at::Tensor& phi_q, const at::Tensor& phi_k,
+                      const Chunks& in, int64_t lag, const HybridConfig& config, Mode mode) {
+  const int64_t batch = phi_k.size(0), heads = phi_k.size(1), count = in.count, chunk = in.chunk;
+  if (count <= lag) return;
   const int64_t used = count - lag;  // chunks whose state some later chunk reads
-  const at::Tensor used_keys = phi_k.narrow(2, 0, used);  // [B, H, used, C, F]
-  const at::Tensor states =                                // [B, H, used, F, d], S_b
-      at::matmul(used_keys.transpose(-1, -2), values.narrow(2, 0, used)).cumsum(2);
-  const at::Tensor normalisers = used_keys.sum(3).cumsum(2);     // [B, H, used, F], z_b
-  const at::Tensor late_queries = phi_q.narrow(2, lag, used);    // [B, H, used, C, F]
-  const at::Tensor numerator = at::matmul(late_queries, states);  // [B, H, used, C, d]
-  const at::Tensor normaliser =                                   // [B, H, used, C]
-      at::matmul(late_queries, normalisers.unsqueeze(-1)).squeeze(-1);
-  const at::Tensor leading = at::zeros({batch, heads, lag, chunk, head_dim}, values.options());
-  terms.numerator = at::cat({leading, numerator}, 2);
-  terms.normaliser = at::cat({leading.select(-1, 0), normaliser}, 2);
-  return terms;
+  // Key j is in the linear set of every query whose prefix holds it, or of none (only sinks are
+  // left out, in the hybrid mode): evaluate the set at the first such query.
+  const at::Tensor prefix_keys =  // [used * C] -> [1, 1, used, C, 1]
+      detail::build_mask(1, used * chunk,
+                         [&](int64_t, int64_t j) {
+                           return in_linear_set(mode, (j / chunk + lag) * chunk, j, config);
+                         },
+                         phi_k.device())
+          .to(phi_k.scalar_type())
+          .view({1, 1, used, chunk, 1});
+  const at::Tensor keys = phi_k.narrow(2, 0, used) * prefix_keys;              // [B, H, used, C, F]
+  const at::Tensor values = split_chunks(in.values, chunk).narrow(2, 0, used);  // [B, H, used, C, d+1]
+  const at::Tensor chunk_states = at::matmul(keys.transpose(-1, -2), values);   // [B, H, used, F, d+1]
+  // cumsum over a 4-d view: libtorch's CPU cumsum is several times faster with one long inner dim.
+  const at::Tensor states =  // [B, H, used, F, d+1]
+      chunk_states.view({batch, heads, used, -1}).cumsum(2).view(chunk_states.sizes());
+  sums.narrow(2, lag, used).add_(at::matmul(phi_q.narrow(2, lag, used), states));
 }
 
-// Linear branch: sum over L(i) (hybrid) or all j <= i (linear, overlap) of
-// (phi_q(q_i) . phi_k(k_j)) v_j and of phi_q(q_i) . phi_k(k_j). Inputs [B, H, padded, d].
-BranchTerms linear_terms(const at::Tensor& queries, const at::Tensor& keys, const at::Tensor& values,
-                         const HybridLayerWeights& weights, const HybridConfig& config, Mode mode) {
-  const int64_t padded = keys.size(2), chunk = config.window, count = padded / chunk;
+// The chunked form over all heads of q at once (inputs already checked).
+at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                  const HybridLayerWeights& weights, const HybridConfig& config, Mode mode) {
+  const at::ScalarType dtype = detail::compute_dtype(q);
+  const int64_t batch = q.size(0), heads = q.size(1), length = q.size(2), head_dim = q.size(3);
+
+  Chunks in;
+  in.length = length;
+  in.chunk = config.window;
+  in.count = (length + in.chunk - 1) / in.chunk;
+  const int64_t padded = in.count * in.chunk;
+  in.queries = pad_time(q.to(dtype), padded);
+  in.keys = pad_time(detail::expand_kv(k.to(dtype), heads), padded);
+  const at::Tensor values = detail::expand_kv(v.to(dtype), heads);  // [B, H, T, d]
+  in.values = pad_time(at::cat({values, at::ones({batch, heads, length, 1}, values.options())}, -1),
+                       padded);
+
+  SoftmaxWeights soft;
+  if (has_softmax_branch(mode)) soft = softmax_weights(in, weights, config, mode);
+
   // Hybrid: chunk b lies inside W(i), chunk b-1 straddles its edge, older chunks are outside it
   // (apart from sinks). Linear and overlap: chunk b is causal, older chunks are wholly included.
   const int64_t block_lag = mode == Mode::Hybrid ? 1 : 0;
-  const int64_t prefix_lag = block_lag + 1;
-
-  const at::Tensor phi_q = split_chunks(query_features(queries, weights, config), chunk);
-  const at::Tensor phi_k = key_features(keys, weights, config);  // [B, H, padded, F]
-  const at::Tensor value_chunks = split_chunks(values, chunk);   // [B, H, nc, C, d]
-
-  // Whether key j is in the linear set of the queries whose prefix holds it: the same for all of
-  // them (only sinks are left out in the hybrid mode), so evaluate it at the first such query.
-  const at::Tensor prefix_keys =  // [1, padded] -> [1, 1, padded, 1]
-      detail::build_mask(1, padded,
-                         [&](int64_t, int64_t j) {
-                           return in_linear_set(mode, (j / chunk + prefix_lag) * chunk, j, config);
-                         },
-                         keys.device())
-          .to(phi_k.scalar_type())
-          .view({1, 1, padded, 1});
-  BranchTerms terms = prefix_terms(phi_q, split_chunks(phi_k * prefix_keys, chunk), value_chunks,
-                                   prefix_lag);
-
-  const at::Tensor block_mask =  // [nc, C, C]
-      detail::build_mask(padded, chunk,
-                         [&](int64_t i, int64_t c) {
-                           return in_linear_set(mode, i, (i / chunk - block_lag) * chunk + c, config);
-                         },
-                         keys.device())
-          .to(phi_k.scalar_type())
-          .view({count, chunk, chunk});
-  const at::Tensor block_keys = lagged_chunks(split_chunks(phi_k, chunk), block_lag);  // [B, H, nc, C, F]
-  const at::Tensor block_scores =  // [B, H, nc, C, C]
-      at::matmul(phi_q, block_keys.transpose(-1, -2)) * block_mask;
-  terms.numerator = terms.numerator + at::matmul(block_scores, lagged_chunks(value_chunks, block_lag));
-  terms.normaliser = terms.normaliser + block_scores.sum(-1);
-  return terms;
-}
-
-}  // namespace
-
-at::Tensor chunked_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
-                             const HybridLayerWeights& weights, const HybridConfig& config,
-                             Mode mode) {
-  require_hybrid_mode(mode);
-  validate(config);
-  detail::check_inputs(q, k, v, weights, config);
-  if (mode == Mode::None) return at::zeros_like(q);
-  const at::ScalarType dtype = detail::compute_dtype(q);
-  const int64_t batch = q.size(0), heads = q.size(1), length = q.size(2), head_dim = q.size(3);
-  const int64_t chunk = config.window;
-  const int64_t padded = (length + chunk - 1) / chunk * chunk;
-
-  const at::Tensor queries = pad_time(q.to(dtype), padded);                             // [B, H, padded, d]
-  const at::Tensor keys = pad_time(detail::expand_kv(k.to(dtype), heads), padded);      // [B, H, padded, d]
-  const at::Tensor values = pad_time(detail::expand_kv(v.to(dtype), heads), padded);    // [B, H, padded, d]
-
-  at::Tensor numerator;   // [B, H, nc, C, d]
-  at::Tensor normaliser;  // [B, H, nc, C]
-  if (has_softmax_branch(mode)) {
-    const BranchTerms soft = softmax_terms(
-        queries / std::sqrt(static_cast<double>(head_dim)), keys, values, config, mode, length);
-    const at::Tensor gamma = detail::softmax_branch_weight(weights, mode, 2, dtype);  // [1, H, 1, 1]
-    numerator = soft.numerator * gamma.unsqueeze(-1);
-    normaliser = soft.normaliser * gamma;
-  }
+  at::Tensor phi_q, phi_k;   // [B, H, nc, C, F]
+  at::Tensor pair_weights;   // [B, H, nc, C, 2C] over the keys of chunks b-1 and b
+  at::Tensor block_weights;  // [B, H, nc, C, C] over the keys of chunk b - block_lag
   if (has_linear_branch(mode)) {
-    const BranchTerms linear = linear_terms(queries, keys, values, weights, config, mode);
-    numerator = numerator.defined() ? numerator + linear.numerator : linear.numerator;
-    normaliser = normaliser.defined() ? normaliser + linear.normaliser : linear.normaliser;
+    phi_q = split_chunks(query_features(in.queries, weights, config), in.chunk);
+    phi_k = split_chunks(key_features(in.keys, weights, config), in.chunk);
+    block_weights = linear_block_weights(phi_q, phi_k, block_lag, config, mode);
   }
-  return detail::divide_by_normaliser(numerator, normaliser)  // [B, H, nc, C, d]
+  if (soft.pairs.defined()) {
+    pair_weights = soft.pairs;
+    // In place: the product with gamma (always applied when both branches exist) is not saved
+    // for its backward.
+    if (block_weights.defined()) {
+      pair_weights.narrow(-1, (1 - block_lag) * in.chunk, in.chunk).add_(block_weights);
+    }
+  }
+
+  const at::Tensor value_chunks = split_chunks(in.values, in.chunk);  // [B, H, nc, C, d+1]
+  at::Tensor sums;  // [B, H, nc, C, d+1]: numerator, normaliser
+  if (pair_weights.defined()) {
+    sums = at::matmul(pair_weights, chunk_pairs(value_chunks));
+  } else if (block_weights.defined()) {
+    sums = at::matmul(block_weights, lagged_chunks(value_chunks, block_lag));
+  } else {
+    sums = at::zeros({batch, heads, in.count, in.chunk, head_dim + 1}, in.values.options());
+  }
+  if (soft.sinks.defined()) {
+    sums.add_(at::matmul(soft.sinks, in.values.narrow(2, 0, soft.sink_count))
+                  .view({batch, heads, in.count, in.chunk, head_dim + 1}));
+  }
+  if (phi_q.defined()) add_prefix_terms(sums, phi_q, phi_k, in, block_lag + 1, config, mode);
+
+  return detail::divide_by_normaliser(sums.narrow(-1, 0, head_dim), sums.select(-1, head_dim))
       .view({batch, heads, padded, head_dim})
       .narrow(2, 0, length)
       .to(q.scalar_type())
       .contiguous();
+}
+
+// Query heads first .. first + count of the weights.
+HybridLayerWeights heads_of(const HybridLayerWeights& weights, int64_t first, int64_t count) {
+  auto slice = [&](const at::Tensor& t) { return t.defined() ? t.narrow(0, first, count) : t; };
+  return {slice(weights.feature_q), slice(weights.feature_k), slice(weights.bias_q),
+          slice(weights.bias_k), slice(weights.mixing_logit)};
+}
+
+// Without autograd nothing is kept for a backward pass, so heads are processed in groups whose
+// temporaries (about 12 T (d + 2C) floats per head, measured) fit in this budget: a long prefill
+// then needs little more memory than its inputs.
+constexpr double kNoGradGroupBytes = 1024.0 * 1024.0 * 1024.0;
+
+}  // namespace
+
+namespace detail {
+
+at::Tensor chunked_attention_by_heads(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                                      const HybridLayerWeights& weights, const HybridConfig& config,
+                                      Mode mode, int64_t heads_per_pass) {
+  require_hybrid_mode(mode);
+  validate(config);
+  check_inputs(q, k, v, weights, config);
+  if (mode == Mode::None) return at::zeros_like(q);
+  const int64_t heads = q.size(1), group = heads / k.size(1);
+  TORCH_CHECK(heads_per_pass >= 1 && heads_per_pass % group == 0, "heads_per_pass ", heads_per_pass,
+              " must be a positive multiple of the GQA group size ", group);
+  if (heads_per_pass >= heads) return attend(q, k, v, weights, config, mode);
+  std::vector<at::Tensor> outputs;  // each [B, heads_per_pass or fewer, T, d]
+  for (int64_t first = 0; first < heads; first += heads_per_pass) {
+    const int64_t count = std::min(heads_per_pass, heads - first);
+    outputs.push_back(attend(q.narrow(1, first, count), k.narrow(1, first / group, count / group),
+                             v.narrow(1, first / group, count / group),
+                             heads_of(weights, first, count), config, mode));
+  }
+  return at::cat(outputs, 1);
+}
+
+}  // namespace detail
+
+at::Tensor chunked_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                             const HybridLayerWeights& weights, const HybridConfig& config,
+                             Mode mode) {
+  detail::check_inputs(q, k, v, weights, config);  // the head grouping below reads the shapes
+  const int64_t heads = q.size(1), group = heads / k.size(1);
+  int64_t heads_per_pass = heads;
+  if (!at::GradMode::is_enabled()) {
+    const double bytes_per_head = 12.0 * 4.0 * static_cast<double>(q.size(0) * q.size(2)) *
+                                  static_cast<double>(q.size(3) + 2 * int64_t{config.window});
+    // Whole GQA groups, so that each slice of query heads reads its own slice of kv heads.
+    const int64_t groups = static_cast<int64_t>(kNoGradGroupBytes / bytes_per_head) / group;
+    heads_per_pass = std::max<int64_t>(1, groups) * group;
+  }
+  return detail::chunked_attention_by_heads(q, k, v, weights, config, mode, heads_per_pass);
 }
 
 }  // namespace lincat::attention

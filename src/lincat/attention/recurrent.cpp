@@ -1,5 +1,6 @@
 #include "lincat/attention/recurrent.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <vector>
@@ -91,7 +92,7 @@ std::pair<at::Tensor, at::Tensor> softmax_terms(const HybridLayerState& state,
   const at::Tensor scores =  // [B, H, 1, slots]
       at::matmul(scaled_query, all_keys.transpose(-1, -2))
           .masked_fill(~mask, -std::numeric_limits<double>::infinity());
-  const at::Tensor weights = at::exp(scores - scores.amax(-1, true));  // [B, H, 1, slots]
+  const at::Tensor weights = at::exp(scores - std::get<0>(scores.max(-1, true)));  // [B, H, 1, slots]
   return {at::matmul(weights, all_values), weights.sum(-1)};
 }
 
@@ -113,7 +114,7 @@ at::Tensor prefill(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v
     const int64_t first = std::max<int64_t>(0, length - capacity);
     std::vector<int64_t> slots;
     for (int64_t p = first; p < length; ++p) slots.push_back(p % capacity);
-    const at::Tensor index = positions_tensor(slots, k.device());
+    const at::Tensor index = positions_tensor(slots, k.device());  // [min(T, capacity)]
     state.window_keys.index_copy_(2, index, k.narrow(2, first, length - first));
     state.window_values.index_copy_(2, index, v.narrow(2, first, length - first));
   }
@@ -129,7 +130,7 @@ at::Tensor prefill(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v
       if (in_linear_set(mode, last, p, config)) linear_positions.push_back(p);
     }
     if (!linear_positions.empty()) {
-      const at::Tensor index = positions_tensor(linear_positions, k.device());
+      const at::Tensor index = positions_tensor(linear_positions, k.device());  // [m]
       fold_into_linear_state(state, k.index_select(2, index), v.index_select(2, index), weights,
                              config);
     }
@@ -167,7 +168,7 @@ at::Tensor decode_step(const at::Tensor& q, const at::Tensor& k, const at::Tenso
         }
       }
       if (!entering_slots.empty()) {
-        const at::Tensor index = positions_tensor(entering_slots, k.device());
+        const at::Tensor index = positions_tensor(entering_slots, k.device());  // [m]
         fold_into_linear_state(state, state.window_keys.index_select(2, index),
                                state.window_values.index_select(2, index), weights, config);
       }

@@ -32,7 +32,8 @@ at::Tensor reference_attention(const at::Tensor& q, const at::Tensor& k, const a
         at::matmul(queries, keys.transpose(-1, -2))
             .div(std::sqrt(static_cast<double>(head_dim)))
             .masked_fill(~mask, -std::numeric_limits<double>::infinity());
-    const at::Tensor window_max = scores.amax(-1, true);  // [B, H, T, 1], c_i over the set only
+    // [B, H, T, 1], c_i over the set only
+    const at::Tensor window_max = std::get<0>(scores.max(-1, true));
     softmax_terms = at::exp(scores - window_max) *
                     detail::softmax_branch_weight(weights, mode, 2, dtype);
   }

@@ -1,0 +1,220 @@
+#include "bench/bench_attention.h"
+
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <thread>
+#include <vector>
+
+#include "lincat/attention/chunked.h"
+#include "lincat/attention/reference.h"
+#include "lincat/util/allocator.h"
+#include "lincat/util/error.h"
+
+namespace lincat::bench {
+namespace {
+
+using attention::HybridConfig;
+using attention::HybridLayerWeights;
+using attention::Mode;
+
+struct BenchShape {
+  std::string name;
+  int64_t heads;
+  int64_t head_dim;
+  int feature_dim;
+  int window;
+};
+
+const std::vector<BenchShape> kShapes = {
+    {"llama7b-layer", 32, 128, 64, 64},  // one layer of Llama-7B: 32 heads of 128, B = 1
+    {"small", 4, 16, 16, 64},
+};
+
+enum class Pass { Forward, ForwardBackward };
+
+const char* pass_name(Pass pass) { return pass == Pass::Forward ? "forward" : "forward+backward"; }
+
+struct Measurement {
+  std::string shape;
+  int64_t length;
+  std::string form;
+  Pass pass;
+  double seconds;
+  double flops;  // analytic, chunked form only (0 for the reference)
+};
+
+double seconds_of(const std::function<void()>& run) {
+  const auto start = std::chrono::steady_clock::now();
+  run();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+double best_seconds(int repetitions, const std::function<void()>& run) {
+  double best = seconds_of(run);
+  for (int r = 1; r < repetitions; ++r) best = std::min(best, seconds_of(run));
+  return best;
+}
+
+// fp32 GFLOP/s of a 1024 x 1024 x 1024 at::mm, best of five after a warm-up.
+double matmul_gflops() {
+  const at::Tensor a = at::randn({1024, 1024});
+  const at::Tensor b = at::randn({1024, 1024});
+  at::mm(a, b);
+  const double seconds = best_seconds(5, [&] { at::mm(a, b); });
+  return 2.0 * 1024 * 1024 * 1024 / seconds / 1e9;
+}
+
+// FLOPs of the chunked hybrid forward, counting matrix products only (2 per multiply-add), per
+// padded token and head: feature projections of q and k (2 x d f), the [C x 2C] window block
+// (scores and values, 2 x 2C d), the [C x C] linear block (C F + C d), the per-chunk states
+// (F d) and the prefix read (F d + F).
+double chunked_forward_flops(const BenchShape& shape, int64_t length) {
+  const double d = shape.head_dim, f = shape.feature_dim, features = 2.0 * f, c = shape.window;
+  const double padded = static_cast<double>((length + shape.window - 1) / shape.window * shape.window);
+  const double per_token = 2.0 * (2 * d * f + 4 * c * d + c * features + c * d + 2 * features * d + features);
+  return per_token * padded * static_cast<double>(shape.heads);
+}
+
+// Backward costs about two forwards' worth of matrix products.
+double chunked_flops(const BenchShape& shape, int64_t length, Pass pass) {
+  return chunked_forward_flops(shape, length) * (pass == Pass::Forward ? 1.0 : 3.0);
+}
+
+// Rough peak memory, fitted to measured peaks (Llama shape, n = 2048 to 16384). Dense: about 15
+// (forward) or 17 (with backward) [H, n, n] float32 arrays. Chunked forward (no autograd, heads
+// in groups): about 8 [H, n, d] arrays plus 1 GiB of temporaries; with backward about 30
+// [H, n, d + 2C] arrays.
+double estimated_gib(const BenchShape& shape, int64_t length, bool dense, Pass pass) {
+  const double gib = 1024.0 * 1024.0 * 1024.0;
+  const double heads = static_cast<double>(shape.heads), n = static_cast<double>(length);
+  if (dense) return heads * n * n * (pass == Pass::Forward ? 15.0 : 17.0) * 4.0 / gib;
+  if (pass == Pass::Forward) return heads * n * shape.head_dim * 8.0 * 4.0 / gib + 1.0;
+  return heads * n * (shape.head_dim + 2.0 * shape.window) * 30.0 * 4.0 / gib;
+}
+
+struct Problem {
+  at::Tensor q, k, v;  // [1, H, n, d]
+  HybridLayerWeights weights;
+  HybridConfig config;
+};
+
+Problem make_problem(const BenchShape& shape, int64_t length) {
+  Problem p;
+  p.config.window = shape.window;
+  p.config.feature_dim = shape.feature_dim;
+  p.q = at::randn({1, shape.heads, length, shape.head_dim});
+  p.k = at::randn({1, shape.heads, length, shape.head_dim});
+  p.v = at::randn({1, shape.heads, length, shape.head_dim});
+  p.weights = attention::make_identity_weights(shape.heads, shape.head_dim, p.config);
+  return p;
+}
+
+double time_form(const Problem& p, bool dense, Pass pass, int repetitions) {
+  auto forward = [&](const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                     const HybridLayerWeights& w) {
+    return dense ? attention::reference_attention(q, k, v, w, p.config, Mode::Hybrid)
+                 : attention::chunked_attention(q, k, v, w, p.config, Mode::Hybrid);
+  };
+  if (pass == Pass::Forward) {
+    const at::NoGradGuard no_grad;
+    return best_seconds(repetitions, [&] { forward(p.q, p.k, p.v, p.weights); });
+  }
+  const at::Tensor q = p.q.clone().requires_grad_(true), k = p.k.clone().requires_grad_(true);
+  const at::Tensor v = p.v.clone().requires_grad_(true);
+  HybridLayerWeights w = p.weights;
+  for (at::Tensor* t : {&w.feature_q, &w.feature_k, &w.mixing_logit}) *t = t->clone().requires_grad_(true);
+  const std::vector<at::Tensor> inputs = {q, k, v, w.feature_q, w.feature_k, w.mixing_logit};
+  return best_seconds(repetitions, [&] {
+    torch::autograd::grad({forward(q, k, v, w).sum()}, inputs);
+  });
+}
+
+void write_json_atomically(const std::string& path, const nlohmann::json& document) {
+  const std::string temporary = path + ".tmp";
+  {
+    std::ofstream out(temporary);
+    if (!out) throw UserError("--json " + path + ": cannot write " + temporary);
+    out << document.dump(2) << "\n";
+    if (!out.flush()) throw UserError("--json " + path + ": write failed");
+  }
+  std::error_code error;
+  std::filesystem::rename(temporary, path, error);
+  if (error) throw UserError("--json " + path + ": cannot rename " + temporary + ": " + error.message());
+}
+
+}  // namespace
+
+int run_attention_benchmark(const AttentionBenchOptions& options) {
+  const bool heap = util::keep_large_allocations_in_heap();
+  at::set_num_threads(static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+  const double matmul = matmul_gflops();
+  std::printf("threads %d, large allocations %s, fp32 matmul (1024^3 at::mm): %.1f GFLOP/s\n",
+              at::get_num_threads(), heap ? "kept in heap" : "mmap()ed", matmul);
+  std::printf("hybrid mode, standard window, hedgehog; GFLOP/s counts the chunked algorithm's matrix products\n\n");
+  std::printf("%-14s %6s %-8s %-17s %10s %10s %8s %8s %8s\n", "shape", "n", "form", "pass", "ms",
+              "us/token", "GFLOP/s", "%matmul", "speedup");
+
+  nlohmann::json rows = nlohmann::json::array();
+  for (const BenchShape& shape : kShapes) {
+    if (options.small_shape_only && shape.name != "small") continue;
+    for (const Pass pass : {Pass::Forward, Pass::ForwardBackward}) {
+      const Problem warm_up = make_problem(shape, options.min_length);
+      for (const bool dense : {true, false}) {
+        const double limit = dense ? options.dense_memory_limit_gib : options.chunked_memory_limit_gib;
+        if (estimated_gib(shape, options.min_length, dense, pass) <= limit) time_form(warm_up, dense, pass, 1);
+      }
+      for (int64_t length = options.min_length; length <= options.max_length; length *= 2) {
+        const Problem problem = make_problem(shape, length);
+        double dense_seconds = 0;
+        for (const bool dense : {true, false}) {
+          const double limit = dense ? options.dense_memory_limit_gib : options.chunked_memory_limit_gib;
+          if (estimated_gib(shape, length, dense, pass) > limit) continue;
+          const double seconds = time_form(problem, dense, pass, options.repetitions);
+          const double flops = dense ? 0.0 : chunked_flops(shape, length, pass);
+          const double gflops = flops / seconds / 1e9;
+          if (dense) dense_seconds = seconds;
+          std::printf("%-14s %6lld %-8s %-17s %10.2f %10.2f", shape.name.c_str(),
+                      static_cast<long long>(length), dense ? "dense" : "chunked", pass_name(pass),
+                      seconds * 1e3, seconds * 1e6 / length);
+          if (dense) {
+            std::printf(" %8s %8s %8s\n", "-", "-", "-");
+          } else if (dense_seconds > 0) {
+            std::printf(" %8.1f %7.1f%% %7.2fx\n", gflops, 100 * gflops / matmul, dense_seconds / seconds);
+          } else {
+            std::printf(" %8.1f %7.1f%% %8s\n", gflops, 100 * gflops / matmul, "-");
+          }
+          std::fflush(stdout);
+          nlohmann::json row = {{"shape", shape.name},
+                                {"heads", shape.heads},
+                                {"head_dim", shape.head_dim},
+                                {"feature_dim", shape.feature_dim},
+                                {"window", shape.window},
+                                {"n", length},
+                                {"form", dense ? "dense" : "chunked"},
+                                {"pass", pass_name(pass)},
+                                {"seconds", seconds},
+                                {"us_per_token", seconds * 1e6 / length},
+                                {"matmul_gflops", matmul}};
+          if (!dense) {
+            row["flops"] = flops;
+            row["gflops"] = gflops;
+            row["fraction_of_matmul"] = gflops / matmul;
+            if (dense_seconds > 0) row["speedup_vs_dense"] = dense_seconds / seconds;
+          }
+          rows.push_back(row);
+        }
+      }
+    }
+  }
+  if (!options.json_path.empty()) write_json_atomically(options.json_path, rows);
+  return 0;
+}
+
+}  // namespace lincat::bench

@@ -1,4 +1,5 @@
 // lincat bench ...: benchmarks that print a table and, with --json FILE, write JSON.
+#include "bench/bench_attention.h"
 #include "bench/bench_decode.h"
 #include "bench/bench_model.h"
 #include "cli/flags.h"
@@ -23,6 +24,18 @@ void add_bench_command(CLI::App& app, Action& action) {
   model_cmd->add_option("--repetitions", model->repetitions, "best of this many runs")->capture_default_str();
   model_cmd->add_option("--json", model->json_path, "write the results as JSON");
   model_cmd->callback([model, &action] { action = [model] { return bench::run_model_benchmark(*model); }; });
+
+  auto attention = std::make_shared<bench::AttentionBenchOptions>();
+  CLI::App* attention_cmd =
+      bench->add_subcommand("attention", "chunked hybrid attention vs dense softmax: time per token, GFLOP/s");
+  attention_cmd->add_option("--min-length", attention->min_length, "shortest sequence")->capture_default_str();
+  attention_cmd->add_option("--max-length", attention->max_length, "longest sequence (doubling from the shortest)")
+      ->capture_default_str();
+  attention_cmd->add_option("--repetitions", attention->repetitions, "best of this many runs")->capture_default_str();
+  attention_cmd->add_flag("--small-only", attention->small_shape_only, "only the small shape (a quick run)");
+  attention_cmd->add_option("--json", attention->json_path, "write the results as JSON");
+  attention_cmd->callback(
+      [attention, &action] { action = [attention] { return bench::run_attention_benchmark(*attention); }; });
 
   auto decode = std::make_shared<bench::DecodeBenchOptions>();
   auto contexts = std::make_shared<std::string>("512,4096,32768");

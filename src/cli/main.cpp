@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "lincat/util/allocator.h"
 #include "lincat/util/error.h"
 #include "lincat/util/threads.h"
 
@@ -41,6 +42,7 @@ int main(int argc, char** argv) {
 
   try {
     lincat::configure_threads();
+    lincat::util::keep_large_allocations_in_heap();
     return action ? action() : 0;
   } catch (const lincat::UserError& e) {
     std::cerr << "error: " << e.what() << "\n";

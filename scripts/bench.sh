@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Runs every benchmark behind `lincat bench` on this machine and writes the JSON results to
+# out/bench/ (docs/BENCHMARKS.md records them with this command). Builds first if needed.
+# Use on a quiet machine: the timings are wall-clock.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/build.sh >/dev/null
+lincat=build/lincat
+out=${1:-out/bench}
+mkdir -p "$out"
+fixture=tests/data/hf-reference/llama-gqa
+converted="$out/llama-gqa-hybrid"
+
+echo "== bench model: fixture"
+$lincat bench model "$fixture" --json "$out/model-fixture.json"
+echo "== bench model: random ~100M Llama"
+$lincat bench model --random-params 100000000 --json "$out/model-100m.json"
+echo "== bench attention"
+$lincat bench attention --json "$out/attention.json"
+echo "== bench decode: fixture converted with window 64"
+$lincat convert-init "$fixture" --out "$converted" --window 64 >/dev/null
+$lincat bench decode "$converted" --contexts 512,4096,32768 --json "$out/decode.json"

@@ -81,7 +81,7 @@ Verdict judge_usage(const ComponentUsage& usage, const std::vector<ModeScores>& 
     verdict.line = "The linear branch is NOT used (component collapse): " + numbers + ".";
   } else if (usage.mean_linear_share > 1 - kCollapseShare) {
     verdict.kind = VerdictKind::LinearOnly;
-    verdict.line = "The window branch is NOT used; the model behaves as linear-only: " + numbers + ".";
+    verdict.line = "The window branch is barely used; the model behaves as linear-only: " + numbers + ".";
   } else {
     verdict.line = "The linear branch is used: " + numbers + ".";
   }

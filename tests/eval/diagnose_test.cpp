@@ -66,11 +66,14 @@ TEST(EvalDiagnose, ReportFilesAreWrittenAndWellFormed) {
   const auto json = nlohmann::json::parse(lincat::eval::read_text_file(out.file("report/report.json")));
   EXPECT_EQ(json.at("verdict_line"), report.verdict.line);
   EXPECT_EQ(json.at("modes").size(), 6u);
+  EXPECT_EQ(json.at("task_items"), 5);  // piqa 3 + winogrande 2
+  EXPECT_LE(json.at("task_items_within_window").get<int64_t>(), 5);
   EXPECT_EQ(json.at("modes").at("window").at("probes").at("passkey").size(), 7u);
   EXPECT_TRUE(json.at("modes").at("hybrid").at("tasks").at("piqa").contains("acc_norm_stderr"));
   const std::string markdown = lincat::eval::read_text_file(out.file("report/report.md"));
   EXPECT_NE(markdown.find("**Verdict:** " + report.verdict.line), std::string::npos);
   EXPECT_NE(markdown.find("| sinks |"), std::string::npos);
+  EXPECT_NE(markdown.find(" of 5 task items fit inside the window"), std::string::npos);
   for (const char* svg : {"linear_share.svg", "mode_accuracy.svg", "probe_passkey.svg", "probe_associative_recall.svg"}) {
     EXPECT_EQ(lincat::test::svg_problem(lincat::eval::read_text_file(out.file("report/") + svg)), "") << svg;
   }

@@ -1,6 +1,8 @@
 // `lincat eval` and `lincat diagnose` as a user runs them.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+
 #include <nlohmann/json.hpp>
 
 #include "eval/eval_test_support.h"
@@ -13,7 +15,13 @@ namespace {
 using lincat::test::kEvalData;
 using lincat::test::kLlamaFixture;
 using lincat::test::kTinyTokenizer;
-using lincat::test::run_lincat;
+
+// The program with one intra-op thread: these runs are many small operations, which two OpenMP
+// threads on a shared 2-core machine make several times slower.
+lincat::test::ProgramResult run_lincat(const std::string& arguments) {
+  setenv("LINCAT_THREADS", "1", 1);
+  return lincat::test::run_lincat(arguments);
+}
 
 TEST(EvalCli, HarnessShapedResultsAndMarkdown) {
   lincat::test::TempDir dir;
@@ -86,8 +94,8 @@ namespace {
 TEST(EvalCli, BenchEvalTimesEveryRequestedMode) {
   lincat::test::TempDir dir;
   lincat::test::write_converted_fixture(dir.file("model"), lincat::test::Branches::Trained);
-  const auto result = lincat::test::run_lincat("bench eval " + dir.file("model") +
-                                               " --attention softmax,hybrid --items 5 --json " + dir.file("b.json"));
+  const auto result = run_lincat("bench eval " + dir.file("model") +
+                                  " --attention softmax,hybrid --items 5 --json " + dir.file("b.json"));
   ASSERT_EQ(result.exit_code, 0) << result.err;
   const auto json = nlohmann::json::parse(lincat::eval::read_text_file(dir.file("b.json")));
   ASSERT_EQ(json.at("runs").size(), 2u);

@@ -1,5 +1,6 @@
 #include "lincat/eval/diagnose.h"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "lincat/eval/text_encoder.h"
@@ -130,6 +131,20 @@ DiagnoseReport diagnose(const Model& model, const std::string& model_name, const
     sequences.push_back(item.context);
   }
   report.usage = measure_component_usage(model, sequences);
+
+  const Encoder encode = bos_encoder(tokenizer, model);
+  for (const Task& task : settings.tasks) {
+    const size_t count = settings.limit > 0 ? std::min(task.items.size(), static_cast<size_t>(settings.limit))
+                                            : task.items.size();
+    for (size_t i = 0; i < count; ++i) {
+      bool within = true;
+      for (const TextRequest& r : task.items[i].requests) {
+        within = within && static_cast<int64_t>(encode(r.context + r.continuation).size()) <= report.window;
+      }
+      ++report.task_items;
+      report.task_items_within_window += within ? 1 : 0;
+    }
+  }
   report.verdict = judge_usage(report.usage, report.modes);
   return report;
 }

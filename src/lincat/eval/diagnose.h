@@ -37,6 +37,10 @@ struct DiagnoseReport {
   int64_t window = 0;
   std::vector<ModeScores> modes;  // base first, then hybrid, window, linear, sinks, none
   ComponentUsage usage;
+  // Task items scored, and those short enough (context + continuation <= w tokens) that the
+  // linear branch never takes part: they cannot show whether it is used.
+  int64_t task_items = 0;
+  int64_t task_items_within_window = 0;
   Verdict verdict;
   ProbeSettings probe_settings;
 };

@@ -53,6 +53,8 @@ nlohmann::json diagnose_json(const DiagnoseReport& report) {
           {"mean_linear_share", report.usage.mean_linear_share},
           {"mean_linear_output_share", report.usage.mean_linear_output_share},
           {"usage_positions", report.usage.positions},
+          {"task_items", report.task_items},
+          {"task_items_within_window", report.task_items_within_window},
           {"probe_items_per_distance", report.probe_settings.items_per_distance},
           {"probe_choices", report.probe_settings.choices},
           {"probe_seed", report.probe_settings.seed},
@@ -63,7 +65,11 @@ nlohmann::json diagnose_json(const DiagnoseReport& report) {
 std::string diagnose_markdown(const DiagnoseReport& report) {
   std::string out = "# Component diagnostics\n\nModel `" + report.model + "`, base `" + report.base +
                     "` (softmax), window w = " + std::to_string(report.window) + ".\n\n**Verdict:** " +
-                    report.verdict.line + "\n\n## Tasks per mode\n\n| mode |";
+                    report.verdict.line + "\n\n" + std::to_string(report.task_items_within_window) + " of " +
+                    std::to_string(report.task_items) +
+                    " task items fit inside the window (context and continuation <= w tokens): on those the linear "
+                    "branch never takes part, so only longer items and the probes beyond w can show whether it is "
+                    "used.\n\n## Tasks per mode\n\n| mode |";
   const std::vector<TaskResult>& first = report.modes.front().tasks;
   for (const TaskResult& t : first) out += " " + t.task + " (" + t.main_metric + ") |";
   out += " average | recovered | probes beyond w |\n|---|";

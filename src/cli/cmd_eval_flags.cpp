@@ -1,5 +1,7 @@
 #include "cli/cmd_eval_flags.h"
 
+#include <iostream>
+
 #include "lincat/eval/task_readers.h"
 #include "lincat/eval/text_encoder.h"
 #include "lincat/model/decoder.h"
@@ -15,7 +17,7 @@ void TaskFlags::add_to(CLI::App& command, bool tasks_required) {
   command.add_option("--data-dir", data_dir, "directory holding the task files: " + eval::task_file_help())
       ->capture_default_str();
   command.add_option("--limit", limit, "score only the first N items of each task (0: all)")->capture_default_str();
-  command.add_option("--num-fewshot", num_fewshot, "few-shot examples (mmlu: from its dev split)")
+  command.add_option("--num-fewshot", num_fewshot, "few-shot examples, for mmlu (from its dev split); other tasks stay zero-shot")
       ->capture_default_str();
   command.add_option("--tokenizer", tokenizer, "SentencePiece model (default: MODEL/tokenizer.model)");
 }
@@ -40,7 +42,12 @@ std::vector<std::string> TaskFlags::task_names() const { return tasks.empty() ? 
 std::vector<eval::Task> TaskFlags::load_tasks() const {
   if (limit < 0) throw UserError("--limit " + std::to_string(limit) + ": must be >= 0");
   std::vector<eval::Task> loaded;
-  for (const std::string& name : task_names()) loaded.push_back(eval::load_task(name, data_dir, num_fewshot));
+  for (const std::string& name : task_names()) {
+    loaded.push_back(eval::load_task(name, data_dir, num_fewshot));
+    if (loaded.back().num_fewshot != num_fewshot) {
+      std::cerr << "note: --num-fewshot applies to mmlu only; " << name << " is scored zero-shot\n";
+    }
+  }
   return loaded;
 }
 

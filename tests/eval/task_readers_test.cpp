@@ -123,8 +123,8 @@ TEST(EvalReaders, MissingFilesUnknownTasksAndFewShotAreExplained) {
                        "/nonexistent/piqa.jsonl: cannot open file"));
   EXPECT_TRUE(contains(user_error_message([] { lincat::eval::load_task("lambada", kEvalData, 0); }),
                        "unknown task 'lambada'"));
-  EXPECT_TRUE(contains(user_error_message([] { lincat::eval::load_task("piqa", kEvalData, 2); }),
-                       "supported for mmlu only"));
+  EXPECT_EQ(lincat::eval::load_task("piqa", kEvalData, 2).num_fewshot, 0);  // zero-shot, and says so
+  EXPECT_TRUE(contains(user_error_message([] { lincat::eval::load_task("mmlu", kEvalData, -1); }), "must be >= 0"));
   EXPECT_TRUE(contains(user_error_message([] { lincat::eval::load_task("mmlu", kEvalData, 5); }),
                        "fewer than --num-fewshot 5"));
 }

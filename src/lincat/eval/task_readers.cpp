@@ -283,10 +283,6 @@ Task read_last_word(const std::string& path) {
 
 Task load_task(const std::string& name, const std::string& data_dir, int num_fewshot) {
   if (num_fewshot < 0) throw UserError("--num-fewshot " + std::to_string(num_fewshot) + ": must be >= 0");
-  if (num_fewshot > 0 && name != "mmlu") {
-    throw UserError("--num-fewshot " + std::to_string(num_fewshot) + ": few-shot prompts are supported for mmlu only "
-                    "(examples from its dev split); task '" + name + "' is scored zero-shot");
-  }
   if (name == "piqa") {
     const std::string labels = in_dir(data_dir, "piqa-labels.lst");
     return read_piqa(in_dir(data_dir, "piqa.jsonl"), fs::exists(labels) ? labels : "");

@@ -14,8 +14,9 @@ const std::vector<std::string>& task_names();
 // One line per task: the file it reads from the data directory and the fields it needs.
 std::string task_file_help();
 
-// Reads task `name` from `data_dir`. num_fewshot > 0 is supported by mmlu (examples from its dev
-// split, as the harness); other tasks refuse it.
+// Reads task `name` from `data_dir`. Few-shot prompts are built for mmlu only (examples from its
+// dev split, as the harness); other tasks are zero-shot whatever num_fewshot says, and their
+// Task::num_fewshot records 0.
 Task load_task(const std::string& name, const std::string& data_dir, int num_fewshot);
 
 // Single-file readers (the files task_file_help names).

@@ -53,6 +53,8 @@ void add_bench_command(CLI::App& app, Action& action) {
       return bench::run_decode_benchmark(*decode);
     };
   });
+
+  add_eval_bench_command(*bench, action);
 }
 
 }  // namespace lincat::cli

@@ -15,5 +15,9 @@ void add_generate_command(CLI::App& app, Action& action);
 void add_bench_command(CLI::App& app, Action& action);
 void add_random_model_command(CLI::App& app, Action& action);
 void add_convert_init_command(CLI::App& app, Action& action);
+void add_eval_command(CLI::App& app, Action& action);
+void add_diagnose_command(CLI::App& app, Action& action);
+// `lincat bench eval`, added to the bench command.
+void add_eval_bench_command(CLI::App& bench, Action& action);
 
 }  // namespace lincat::cli

@@ -1,0 +1,109 @@
+// lincat eval MODEL --tasks ... : lm-evaluation-harness-compatible scores in one or more attention
+// modes, and perplexity / bits per byte of text files; a Markdown table on stdout, JSON with --output.
+#include <algorithm>
+#include <filesystem>
+#include <iostream>
+
+#include "cli/cmd_eval_flags.h"
+#include "cli/commands.h"
+#include "cli/flags.h"
+#include "lincat/eval/record_files.h"
+#include "lincat/eval/results_report.h"
+#include "lincat/eval/text_encoder.h"
+#include "lincat/util/atomic_file.h"
+#include "lincat/util/error.h"
+
+namespace lincat::cli {
+namespace {
+
+struct EvalFlags {
+  ModelFlags model;
+  TaskFlags tasks;
+  std::string attention;  // comma-separated; empty: the model's default mode
+  std::vector<std::string> texts;
+  int64_t window = 0;  // 0: the model's max_position_embeddings
+  int64_t stride = 0;  // 0: half the window
+  std::string output;
+};
+
+eval::TaskResult text_result(const Model& model, attention::Mode mode, const io::Tokenizer& tokenizer,
+                             const std::string& path, int64_t window, int64_t stride) {
+  const std::string text = eval::read_text_file(path);
+  if (text.empty()) throw UserError(path + ": empty text file");
+  const std::vector<int64_t> tokens = eval::bos_encoder(tokenizer, model)(text);
+  const eval::PerplexityResult p =
+      eval::strided_perplexity(model, mode, tokens, static_cast<int64_t>(text.size()), window, stride);
+  eval::TaskResult result;
+  result.task = "text:" + std::filesystem::path(path).filename().string();
+  result.metrics = {{"token_perplexity", {p.token_perplexity, std::nullopt}},
+                    {"bits_per_byte", {p.bits_per_byte, std::nullopt}},
+                    {"byte_perplexity", {p.byte_perplexity, std::nullopt}}};
+  result.items = p.tokens;
+  return result;
+}
+
+int run_eval(const EvalFlags& flags) {
+  if (flags.tasks.tasks.empty() && flags.texts.empty()) throw UserError("nothing to evaluate: give --tasks or --text");
+  const std::vector<eval::Task> tasks = flags.tasks.load_tasks();
+  const auto model = load_model(flags.model.directory, flags.model.load_options());
+  const auto tokenizer = io::Tokenizer::load(eval::tokenizer_path(flags.tasks.tokenizer, *model));
+  const std::vector<attention::Mode> modes = flags.attention.empty()
+                                                 ? std::vector<attention::Mode>{model->config.default_mode}
+                                                 : parse_modes(flags.attention, *model);
+  const int64_t window = flags.window > 0 ? flags.window : model->config.max_position_embeddings;
+  const int64_t stride = flags.stride > 0 ? flags.stride : std::max<int64_t>(1, window / 2);
+
+  eval::EvalRun run;
+  nlohmann::json mode_names = nlohmann::json::array();
+  for (attention::Mode mode : modes) {
+    eval::ModeResults results{mode, run_tasks(*model, mode, *tokenizer, tasks, flags.tasks.limit)};
+    for (const std::string& path : flags.texts) {
+      results.tasks.push_back(text_result(*model, mode, *tokenizer, path, window, stride));
+    }
+    run.modes.push_back(std::move(results));
+    mode_names.push_back(attention::mode_name(mode));
+  }
+  for (const eval::Task& task : tasks) {
+    run.versions[task.name] = task.version;
+    run.num_fewshot[task.name] = task.num_fewshot;
+  }
+  run.config = {{"model", flags.model.directory},
+                {"attention", mode_names},
+                {"limit", flags.tasks.limit > 0 ? nlohmann::json(flags.tasks.limit) : nlohmann::json(nullptr)},
+                {"num_fewshot", flags.tasks.num_fewshot},
+                {"data_dir", flags.tasks.data_dir},
+                {"device", flags.model.device},
+                {"dtype", flags.model.dtype},
+                {"texts", flags.texts},
+                {"perplexity_window", window},
+                {"perplexity_stride", stride},
+                {"acc_norm_divisor", "choice length in UTF-8 bytes"}};
+
+  const std::string table = eval::results_markdown(run);
+  std::cout << table;
+  if (!flags.output.empty()) {
+    write_file_atomically(flags.output, eval::results_json(run).dump(2) + "\n");
+    const std::string markdown = std::filesystem::path(flags.output).replace_extension(".md").string();
+    write_file_atomically(markdown, table);
+    std::cout << "wrote " << flags.output << " and " << markdown << "\n";
+  }
+  return 0;
+}
+
+}  // namespace
+
+void add_eval_command(CLI::App& app, Action& action) {
+  auto flags = std::make_shared<EvalFlags>();
+  CLI::App* command = app.add_subcommand("eval", "score tasks (acc, acc_norm as lm-evaluation-harness) and text perplexity");
+  flags->model.add_to(*command);
+  flags->tasks.add_to(*command, false);
+  command->add_option("--attention", flags->attention,
+                      "comma-separated attention modes (default: the model's); all run on one loaded model");
+  command->add_option("--text", flags->texts, "a text file for perplexity and bits per byte (repeatable)");
+  command->add_option("--window", flags->window, "perplexity window in tokens (default: max_position_embeddings)");
+  command->add_option("--stride", flags->stride, "perplexity stride in tokens (default: half the window)");
+  command->add_option("--output", flags->output, "results JSON (the Markdown table goes beside it as .md)");
+  command->callback([flags, &action] { action = [flags] { return run_eval(*flags); }; });
+}
+
+}  // namespace lincat::cli

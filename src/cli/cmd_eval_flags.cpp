@@ -1,0 +1,73 @@
+#include "cli/cmd_eval_flags.h"
+
+#include <iostream>
+
+#include "lincat/eval/task_readers.h"
+#include "lincat/eval/text_encoder.h"
+#include "lincat/model/decoder.h"
+#include "lincat/util/error.h"
+
+namespace lincat::cli {
+
+void TaskFlags::add_to(CLI::App& command, bool tasks_required) {
+  std::string names;
+  for (const std::string& n : eval::task_names()) names += (names.empty() ? "" : ", ") + n;
+  CLI::Option* option = command.add_option("--tasks", tasks, "comma-separated tasks: " + names);
+  if (tasks_required) option->required();
+  command.add_option("--data-dir", data_dir, "directory holding the task files: " + eval::task_file_help())
+      ->capture_default_str();
+  command.add_option("--limit", limit, "score only the first N items of each task (0: all)")->capture_default_str();
+  command.add_option("--num-fewshot", num_fewshot, "few-shot examples, for mmlu (from its dev split); other tasks stay zero-shot")
+      ->capture_default_str();
+  command.add_option("--tokenizer", tokenizer, "SentencePiece model (default: MODEL/tokenizer.model)");
+}
+
+std::vector<std::string> split_list(const std::string& text, const std::string& flag) {
+  std::vector<std::string> items;
+  size_t pos = 0;
+  while (pos <= text.size()) {
+    const size_t comma = std::min(text.find(',', pos), text.size());
+    std::string item = text.substr(pos, comma - pos);
+    item.erase(0, item.find_first_not_of(" \t"));
+    item.erase(item.find_last_not_of(" \t") + 1);
+    if (item.empty()) throw UserError(flag + " '" + text + "': empty item in the comma-separated list");
+    items.push_back(item);
+    pos = comma + 1;
+  }
+  return items;
+}
+
+std::vector<std::string> TaskFlags::task_names() const { return tasks.empty() ? std::vector<std::string>{} : split_list(tasks, "--tasks"); }
+
+std::vector<eval::Task> TaskFlags::load_tasks() const {
+  if (limit < 0) throw UserError("--limit " + std::to_string(limit) + ": must be >= 0");
+  std::vector<eval::Task> loaded;
+  for (const std::string& name : task_names()) {
+    loaded.push_back(eval::load_task(name, data_dir, num_fewshot));
+    if (loaded.back().num_fewshot != num_fewshot) {
+      std::cerr << "note: --num-fewshot applies to mmlu only; " << name << " is scored zero-shot\n";
+    }
+  }
+  return loaded;
+}
+
+std::vector<attention::Mode> parse_modes(const std::string& text, const Model& model) {
+  std::vector<attention::Mode> modes;
+  for (const std::string& name : split_list(text, "--attention")) {
+    const attention::Mode mode = attention::parse_mode(name);
+    check_mode(model, mode);
+    modes.push_back(mode);
+  }
+  return modes;
+}
+
+std::vector<eval::TaskResult> run_tasks(const Model& model, attention::Mode mode, const io::Tokenizer& tokenizer,
+                                        const std::vector<eval::Task>& tasks, int64_t limit) {
+  const eval::Scorer scorer(model, mode, model.config.max_position_embeddings);
+  const eval::Encoder encode = eval::bos_encoder(tokenizer, model);
+  std::vector<eval::TaskResult> results;
+  for (const eval::Task& task : tasks) results.push_back(eval::evaluate_task(scorer, encode, task, limit));
+  return results;
+}
+
+}  // namespace lincat::cli

@@ -1,0 +1,38 @@
+// Flags shared by `lincat eval` and `lincat diagnose`, and the evaluation they drive.
+#pragma once
+#include <CLI/CLI.hpp>
+
+#include <string>
+#include <vector>
+
+#include "lincat/attention/modes.h"
+#include "lincat/eval/evaluate.h"
+#include "lincat/eval/task.h"
+#include "lincat/io/tokenizer.h"
+#include "lincat/model/model.h"
+
+namespace lincat::cli {
+
+struct TaskFlags {
+  std::string tasks;  // comma-separated
+  std::string data_dir = ".";
+  int64_t limit = 0;
+  int num_fewshot = 0;
+  std::string tokenizer;  // empty: MODEL/tokenizer.model
+
+  void add_to(CLI::App& command, bool tasks_required);
+  std::vector<std::string> task_names() const;  // UserError for an empty name
+  std::vector<eval::Task> load_tasks() const;
+};
+
+// "a, b,c" -> {"a", "b", "c"}; UserError naming `flag` for an empty item.
+std::vector<std::string> split_list(const std::string& text, const std::string& flag);
+
+// "hybrid,window" -> modes, each checked against `model`.
+std::vector<attention::Mode> parse_modes(const std::string& text, const Model& model);
+
+// Every task through one scorer (max length: the model's max_position_embeddings).
+std::vector<eval::TaskResult> run_tasks(const Model& model, attention::Mode mode, const io::Tokenizer& tokenizer,
+                                        const std::vector<eval::Task>& tasks, int64_t limit);
+
+}  // namespace lincat::cli

@@ -1,0 +1,66 @@
+// The component diagnostics (algorithms.md section 8, after arXiv 2510.05901): a converted model
+// scored in every mode on the same tasks and long-range probes, the base model in softmax,
+// recovered performance, per layer and head linear usage, and a plain verdict.
+#pragma once
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "lincat/eval/component_usage.h"
+#include "lincat/eval/evaluate.h"
+#include "lincat/eval/probes.h"
+#include "lincat/io/tokenizer.h"
+
+namespace lincat::eval {
+
+struct ModeScores {
+  std::string name;  // "base" or a mode name
+  std::vector<TaskResult> tasks;
+  double task_average = 0;
+  std::optional<double> recovered;                            // task average / base's x 100
+  std::map<std::string, std::vector<ProbePoint>> probes;      // probe name -> accuracy per distance
+  double beyond_window_probe_accuracy = 0;                    // mean over probe points at distance > w
+};
+
+enum class VerdictKind { LinearUsed, Collapsed, LinearOnly };
+std::string verdict_kind_name(VerdictKind kind);  // "used", "collapsed", "linear_only"
+
+struct Verdict {
+  VerdictKind kind = VerdictKind::LinearUsed;
+  std::string line;  // one sentence with the numbers behind it
+};
+
+struct DiagnoseReport {
+  std::string model;
+  std::string base;
+  int64_t window = 0;
+  std::vector<ModeScores> modes;  // base first, then hybrid, window, linear, sinks, none
+  ComponentUsage usage;
+  // Task items scored, and those short enough (context + continuation <= w tokens) that the
+  // linear branch never takes part: they cannot show whether it is used.
+  int64_t task_items = 0;
+  int64_t task_items_within_window = 0;
+  Verdict verdict;
+  ProbeSettings probe_settings;
+};
+
+struct DiagnoseSettings {
+  std::vector<Task> tasks;
+  int64_t limit = 0;
+  int probe_items = 8;
+  uint64_t seed = 1234;
+};
+
+// A linear share below this means the linear branch is not used; above 1 - this, the window is.
+constexpr double kCollapseShare = 0.05;
+
+// `model` must be converted; `base` is run in softmax. Both share `tokenizer`.
+DiagnoseReport diagnose(const Model& model, const std::string& model_name, const Model& base,
+                        const std::string& base_name, const io::Tokenizer& tokenizer,
+                        const DiagnoseSettings& settings);
+
+// The verdict from the usage and the per-mode scores (modes named as in DiagnoseReport::modes).
+Verdict judge_usage(const ComponentUsage& usage, const std::vector<ModeScores>& modes);
+
+}  // namespace lincat::eval

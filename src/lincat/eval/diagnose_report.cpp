@@ -1,0 +1,156 @@
+#include "lincat/eval/diagnose_report.h"
+
+#include <cstdio>
+#include <filesystem>
+
+#include "lincat/eval/svg_plots.h"
+#include "lincat/util/atomic_file.h"
+#include "lincat/util/error.h"
+
+namespace lincat::eval {
+namespace {
+
+std::string fixed(double value, int digits = 4) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.*f", digits, value);
+  return buffer;
+}
+
+nlohmann::json metrics_json(const TaskResult& task) {
+  nlohmann::json metrics = {{"samples", task.items}};
+  for (const auto& [name, metric] : task.metrics) {
+    metrics[name] = metric.value;
+    metrics[name + "_stderr"] = metric.standard_error ? nlohmann::json(*metric.standard_error) : nlohmann::json("N/A");
+  }
+  return metrics;
+}
+
+}  // namespace
+
+nlohmann::json diagnose_json(const DiagnoseReport& report) {
+  nlohmann::json modes = nlohmann::json::object();
+  for (const ModeScores& m : report.modes) {
+    nlohmann::json tasks = nlohmann::json::object();
+    for (const TaskResult& t : m.tasks) tasks[t.task] = metrics_json(t);
+    nlohmann::json probes = nlohmann::json::object();
+    for (const auto& [name, points] : m.probes) {
+      nlohmann::json rows = nlohmann::json::array();
+      for (const ProbePoint& p : points) rows.push_back({{"distance", p.distance}, {"accuracy", p.accuracy}, {"items", p.items}});
+      probes[name] = rows;
+    }
+    modes[m.name] = {{"tasks", tasks},
+                     {"task_average", m.task_average},
+                     {"recovered", m.recovered ? nlohmann::json(*m.recovered) : nlohmann::json(nullptr)},
+                     {"probes", probes},
+                     {"probe_accuracy_beyond_window", m.beyond_window_probe_accuracy}};
+  }
+  return {{"model", report.model},
+          {"base", report.base},
+          {"window", report.window},
+          {"modes", modes},
+          {"linear_share", report.usage.linear_share},
+          {"linear_output_share", report.usage.linear_output_share},
+          {"mean_linear_share", report.usage.mean_linear_share},
+          {"mean_linear_output_share", report.usage.mean_linear_output_share},
+          {"usage_positions", report.usage.positions},
+          {"task_items", report.task_items},
+          {"task_items_within_window", report.task_items_within_window},
+          {"probe_items_per_distance", report.probe_settings.items_per_distance},
+          {"probe_choices", report.probe_settings.choices},
+          {"probe_seed", report.probe_settings.seed},
+          {"verdict", verdict_kind_name(report.verdict.kind)},
+          {"verdict_line", report.verdict.line}};
+}
+
+std::string diagnose_markdown(const DiagnoseReport& report) {
+  std::string out = "# Component diagnostics\n\nModel `" + report.model + "`, base `" + report.base +
+                    "` (softmax), window w = " + std::to_string(report.window) + ".\n\n**Verdict:** " +
+                    report.verdict.line + "\n\n" + std::to_string(report.task_items_within_window) + " of " +
+                    std::to_string(report.task_items) +
+                    " task items fit inside the window (context and continuation <= w tokens): on those the linear "
+                    "branch never takes part, so only longer items and the probes beyond w can show whether it is "
+                    "used.\n\n## Tasks per mode\n\n| mode |";
+  const std::vector<TaskResult>& first = report.modes.front().tasks;
+  for (const TaskResult& t : first) out += " " + t.task + " (" + t.main_metric + ") |";
+  out += " average | recovered | probes beyond w |\n|---|";
+  for (size_t i = 0; i < first.size() + 3; ++i) out += "---:|";
+  out += "\n";
+  for (const ModeScores& m : report.modes) {
+    out += "| " + m.name + " |";
+    for (const TaskResult& t : m.tasks) out += " " + fixed(t.metrics.at(t.main_metric).value) + " |";
+    out += " " + fixed(m.task_average) + " | " + (m.recovered ? fixed(*m.recovered, 1) : std::string("—")) + " | " +
+           fixed(m.beyond_window_probe_accuracy) + " |\n";
+  }
+  for (const auto& [probe, unused] : report.modes.front().probes) {
+    out += "\n## Probe: " + probe + " (accuracy; chance " + fixed(1.0 / report.probe_settings.choices, 2) +
+           ")\n\n| mode |";
+    for (const ProbePoint& p : report.modes.front().probes.at(probe)) out += " d=" + std::to_string(p.distance) + " |";
+    out += "\n|---|";
+    for (size_t i = 0; i < report.modes.front().probes.at(probe).size(); ++i) out += "---:|";
+    out += "\n";
+    for (const ModeScores& m : report.modes) {
+      out += "| " + m.name + " |";
+      for (const ProbePoint& p : m.probes.at(probe)) out += " " + fixed(p.accuracy, 3) + " |";
+      out += "\n";
+    }
+  }
+  out += "\n## Linear share per layer and head (hybrid mode, positions beyond the window)\n\n"
+         "Fraction of the attention normaliser carried by the linear branch; in brackets, the linear part's "
+         "share of the output norm.\n\n| layer |";
+  const size_t heads = report.usage.linear_share.empty() ? 0 : report.usage.linear_share[0].size();
+  for (size_t h = 0; h < heads; ++h) out += " head " + std::to_string(h) + " |";
+  out += "\n|---|";
+  for (size_t h = 0; h < heads; ++h) out += "---:|";
+  out += "\n";
+  for (size_t l = 0; l < report.usage.linear_share.size(); ++l) {
+    out += "| " + std::to_string(l) + " |";
+    for (size_t h = 0; h < heads; ++h) {
+      out += " " + fixed(report.usage.linear_share[l][h], 3) + " (" + fixed(report.usage.linear_output_share[l][h], 3) +
+             ") |";
+    }
+    out += "\n";
+  }
+  out += "\nPlots: linear_share.svg, mode_accuracy.svg, probe_passkey.svg, probe_associative_recall.svg.\n";
+  return out;
+}
+
+std::vector<std::string> write_diagnose_report(const DiagnoseReport& report, const std::string& directory) {
+  std::error_code error;
+  std::filesystem::create_directories(directory, error);
+  if (error) throw UserError(directory + ": cannot create directory (" + error.message() + ")");
+  std::vector<std::pair<std::string, std::string>> files = {
+      {"report.md", diagnose_markdown(report)},
+      {"report.json", diagnose_json(report).dump(2) + "\n"},
+      {"linear_share.svg", svg_heatmap("Linear share of the normaliser (hybrid, beyond w)", report.usage.linear_share,
+                                       "layer", "head")}};
+  std::vector<std::string> labels;
+  std::vector<double> averages;
+  for (const ModeScores& m : report.modes) {
+    labels.push_back(m.name);
+    averages.push_back(m.task_average);
+  }
+  files.emplace_back("mode_accuracy.svg", svg_bar_chart("Task average per mode", labels, averages, "accuracy"));
+  for (const auto& [probe, unused] : report.modes.front().probes) {
+    std::vector<PlotSeries> series;
+    for (const ModeScores& m : report.modes) {
+      PlotSeries s{m.name, {}, {}};
+      for (const ProbePoint& p : m.probes.at(probe)) {
+        s.x.push_back(static_cast<double>(p.distance));
+        s.y.push_back(p.accuracy);
+      }
+      series.push_back(std::move(s));
+    }
+    files.emplace_back("probe_" + probe + ".svg",
+                       svg_line_chart(probe + " accuracy against distance (w = " + std::to_string(report.window) + ")",
+                                      series, "distance in tokens", "accuracy"));
+  }
+  std::vector<std::string> written;
+  for (const auto& [name, content] : files) {
+    const std::string path = (std::filesystem::path(directory) / name).string();
+    write_file_atomically(path, content);
+    written.push_back(path);
+  }
+  return written;
+}
+
+}  // namespace lincat::eval

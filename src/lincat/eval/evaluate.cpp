@@ -1,0 +1,111 @@
+#include "lincat/eval/evaluate.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "lincat/model/decoder.h"
+#include "lincat/util/error.h"
+
+namespace lincat::eval {
+namespace {
+
+// Log-likelihood and greediness of every request of `item`, scoring requests with equal contexts
+// in one pass.
+std::vector<ContinuationScore> score_item(const Scorer& scorer, const Encoder& encode, const TaskItem& item) {
+  std::vector<ContinuationScore> scores(item.requests.size());
+  std::vector<bool> done(item.requests.size(), false);
+  for (size_t i = 0; i < item.requests.size(); ++i) {
+    if (done[i]) continue;
+    std::vector<size_t> group;
+    std::vector<int64_t> context;
+    std::vector<std::vector<int64_t>> continuations;
+    for (size_t j = i; j < item.requests.size(); ++j) {
+      if (done[j] || item.requests[j].context != item.requests[i].context) continue;
+      TokenPair pair = encode_pair(encode, item.requests[j].context, item.requests[j].continuation);
+      if (pair.continuation.empty()) pair.continuation = encode(item.requests[j].continuation);
+      context = std::move(pair.context);
+      continuations.push_back(std::move(pair.continuation));
+      group.push_back(j);
+      done[j] = true;
+    }
+    const std::vector<ContinuationScore> group_scores = scorer.score(context, continuations);
+    for (size_t g = 0; g < group.size(); ++g) scores[group[g]] = group_scores[g];
+  }
+  return scores;
+}
+
+}  // namespace
+
+TaskResult evaluate_task(const Scorer& scorer, const Encoder& encode, const Task& task, int64_t limit) {
+  const size_t count = limit > 0 ? std::min(task.items.size(), static_cast<size_t>(limit)) : task.items.size();
+  if (count == 0) throw UserError("task '" + task.name + "' has no items");
+  std::vector<double> acc, acc_norm, log_likelihoods;
+  for (size_t i = 0; i < count; ++i) {
+    const TaskItem& item = task.items[i];
+    const std::vector<ContinuationScore> scores = score_item(scorer, encode, item);
+    if (task.kind == TaskKind::LastWord) {
+      acc.push_back(scores[0].greedy ? 1.0 : 0.0);
+      log_likelihoods.push_back(scores[0].log_likelihood);
+      continue;
+    }
+    std::vector<double> ll;
+    for (const ContinuationScore& s : scores) ll.push_back(s.log_likelihood);
+    const ChoiceJudgement judged = judge_choices(ll, item.choice_bytes, item.gold);
+    acc.push_back(judged.correct ? 1.0 : 0.0);
+    acc_norm.push_back(judged.correct_normalised ? 1.0 : 0.0);
+  }
+  TaskResult result{task.name, {}, task.main_metric, static_cast<int64_t>(count)};
+  result.metrics["acc"] = mean_metric(acc);
+  if (task.kind == TaskKind::LastWord) {
+    // The harness's perplexity: exp of minus the mean per-item log-likelihood (no standard error).
+    result.metrics["perplexity"] = Metric{std::exp(-mean_metric(log_likelihoods).value), std::nullopt};
+  } else if (std::find(task.metrics.begin(), task.metrics.end(), "acc_norm") != task.metrics.end()) {
+    result.metrics["acc_norm"] = mean_metric(acc_norm);
+  }
+  return result;
+}
+
+double task_average(const std::vector<TaskResult>& results) {
+  double sum = 0;
+  int counted = 0;
+  for (const TaskResult& r : results) {
+    if (r.main_metric.empty()) continue;
+    sum += r.metrics.at(r.main_metric).value;
+    ++counted;
+  }
+  return counted == 0 ? 0 : sum / counted;
+}
+
+PerplexityResult strided_perplexity(const Model& model, attention::Mode mode, const std::vector<int64_t>& tokens,
+                                    int64_t bytes, int64_t window, int64_t stride) {
+  if (window < 2) throw UserError("perplexity window must be at least 2 tokens, found " + std::to_string(window));
+  if (stride < 1 || stride > window - 1) {
+    throw UserError("perplexity stride must be in 1.." + std::to_string(window - 1) + ", found " +
+                    std::to_string(stride));
+  }
+  const int64_t n = static_cast<int64_t>(tokens.size());
+  if (n < 2 || bytes < 1) throw UserError("perplexity needs a non-empty text");
+  check_token_ids(model, tokens, "text");
+  torch::NoGradGuard no_grad;
+  const at::Tensor ids = torch::tensor(tokens, torch::kLong);  // [n]
+  double nll = 0;
+  int64_t predicted_until = 1;  // tokens before this one are predicted (or the BOS)
+  for (int64_t begin = 0; predicted_until < n; begin += stride) {
+    const int64_t end = std::min(begin + window, n);
+    const at::Tensor log_probs =  // [end - begin, V]
+        forward(model, ids.slice(0, begin, end).view({1, -1}), mode)[0].log_softmax(-1).cpu();
+    for (int64_t t = std::max(predicted_until, begin + 1); t < end; ++t) {
+      nll -= log_probs[t - 1 - begin][tokens[static_cast<size_t>(t)]].item<double>();
+    }
+    predicted_until = end;
+  }
+  PerplexityResult result;
+  result.tokens = n - 1;
+  result.bytes = bytes;
+  result.token_perplexity = std::exp(nll / static_cast<double>(result.tokens));
+  result.bits_per_byte = nll / (static_cast<double>(bytes) * std::log(2.0));
+  result.byte_perplexity = std::pow(2.0, result.bits_per_byte);
+  return result;
+}
+
+}  // namespace lincat::eval

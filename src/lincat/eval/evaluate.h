@@ -1,0 +1,43 @@
+// Scoring whole tasks: every item's requests through a Scorer, then the task's metrics; and the
+// perplexity of a text file with a strided window.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "lincat/eval/metrics.h"
+#include "lincat/eval/scorer.h"
+#include "lincat/eval/task.h"
+
+namespace lincat::eval {
+
+struct TaskResult {
+  std::string task;
+  std::map<std::string, Metric> metrics;
+  std::string main_metric;  // empty for perplexity results, which are not averaged
+  int64_t items = 0;
+};
+
+// The first `limit` items (all when limit <= 0). Requests of an item that share a context are
+// scored together.
+TaskResult evaluate_task(const Scorer& scorer, const Encoder& encode, const Task& task, int64_t limit);
+
+// Mean of the main metrics of the results that have one (0 when none has).
+double task_average(const std::vector<TaskResult>& results);
+
+struct PerplexityResult {
+  double token_perplexity = 0;  // exp(mean negative log-likelihood per predicted token)
+  double bits_per_byte = 0;     // total negative log-likelihood / (bytes * ln 2)
+  double byte_perplexity = 0;   // 2^bits_per_byte
+  int64_t tokens = 0;           // predicted tokens
+  int64_t bytes = 0;
+};
+
+// tokens: the text's ids with a leading BOS (never predicted). Windows of `window` tokens start
+// every `stride` tokens; each token is predicted once, in the first window that holds it with up
+// to window - stride tokens of context before it (Hugging Face's strided perplexity).
+PerplexityResult strided_perplexity(const Model& model, attention::Mode mode, const std::vector<int64_t>& tokens,
+                                    int64_t bytes, int64_t window, int64_t stride);
+
+}  // namespace lincat::eval

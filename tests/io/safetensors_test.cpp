@@ -272,6 +272,13 @@ TEST(SafetensorsOpen, EntryMissingFieldOrWrongType) {
                                     ": tensor 'w': \"data_offsets\" entry 4.0 is not a non-negative integer"));
 }
 
+TEST(SafetensorsOpen, RepeatedTensorNameRefused) {
+  test::TempDir dir;
+  const std::string header = "{" + tensor_entry("w", "F32", {1}, 0, 4) + "," + tensor_entry("w", "F32", {1}, 4, 8) + "}";
+  const std::string message = open_error(dir, "twice.safetensors", safetensors_bytes(header, test::counting_bytes(8)));
+  EXPECT_TRUE(contains(message, dir.file("twice.safetensors") + ": tensor 'w' appears twice in the header"));
+}
+
 TEST(SafetensorsOpen, MetadataMustMapStringsToStrings) {
   test::TempDir dir;
   const std::string message = open_error(dir, "meta.safetensors",

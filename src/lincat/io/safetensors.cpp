@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -234,11 +235,22 @@ std::shared_ptr<const SafetensorsFile> SafetensorsFile::open(const std::string& 
   }
   file->data_start_ = 8 + header_size;
 
-  // Parsed straight from the mapping: no copy of the header.
+  // Parsed straight from the mapping: no copy of the header. The callback notes a repeated
+  // top-level key, which nlohmann would otherwise resolve silently by keeping the last entry.
   const char* header_begin = reinterpret_cast<const char*>(file->map_ + 8);
-  json header = json::parse(header_begin, header_begin + header_size, nullptr, /*allow_exceptions=*/false);
+  std::set<std::string> top_level_keys;
+  std::string duplicate_key;
+  const json::parser_callback_t note_duplicates = [&](int depth, json::parse_event_t event, json& parsed) {
+    if (event == json::parse_event_t::key && depth == 1 && !top_level_keys.insert(parsed.get<std::string>()).second &&
+        duplicate_key.empty()) {
+      duplicate_key = parsed.get<std::string>();
+    }
+    return true;
+  };
+  json header = json::parse(header_begin, header_begin + header_size, note_duplicates, /*allow_exceptions=*/false);
   if (header.is_discarded()) throw UserError(path + ": header is not valid JSON");
   if (!header.is_object()) throw UserError(path + ": header is not a JSON object");
+  if (!duplicate_key.empty()) throw UserError(tensor_context(path, duplicate_key) + " appears twice in the header");
 
   for (const auto& [name, entry] : header.items()) {
     if (name == "__metadata__") {

@@ -16,6 +16,7 @@
 #include <set>
 #include <sstream>
 
+#include "lincat/io/json_excerpt.h"
 #include "lincat/util/atomic_file.h"
 #include "lincat/util/error.h"
 
@@ -94,18 +95,18 @@ TensorInfo parse_tensor_entry(const std::string& path, const std::string& name, 
   info.name = name;
   info.dtype = parse_dtype(dtype.get<std::string>(), context);
   for (const json& dim : shape) {
-    if (!dim.is_number_integer()) throw UserError(context + ": shape has a non-integer entry " + dim.dump());
+    if (!dim.is_number_integer()) throw UserError(context + ": shape has a non-integer entry " + json_excerpt(dim));
     if (!dim.is_number_unsigned() && dim.get<int64_t>() < 0) {
-      throw UserError(context + ": shape has a negative dimension " + dim.dump());
+      throw UserError(context + ": shape has a negative dimension " + json_excerpt(dim));
     }
     if (dim.is_number_unsigned() && dim.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX)) {
-      throw UserError(context + ": shape dimension " + dim.dump() + " is too large");
+      throw UserError(context + ": shape dimension " + json_excerpt(dim) + " is too large");
     }
     info.shape.push_back(dim.get<int64_t>());
   }
   for (const json& offset : offsets) {
     if (!offset.is_number_unsigned()) {
-      throw UserError(context + ": \"data_offsets\" entry " + offset.dump() + " is not a non-negative integer");
+      throw UserError(context + ": \"data_offsets\" entry " + json_excerpt(offset) + " is not a non-negative integer");
     }
   }
   info.begin = offsets[0].get<uint64_t>();

@@ -1,4 +1,5 @@
-// Thin C wrapper over SentencePiece; see spm_module.h for why it is a separate module.
+// Thin C wrapper over SentencePiece; see spm_module.h for why it is a separate module. No C++
+// exception may leave these functions: they cross a C interface into another link namespace.
 #include "spm_module.h"
 
 #include <sentencepiece_processor.h>
@@ -6,6 +7,7 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <exception>
 #include <string>
 #include <vector>
 
@@ -36,9 +38,15 @@ extern "C" {
 
 LINCAT_SPM_EXPORT lincat_spm* lincat_spm_load(const char* path, char* err, size_t cap) {
   auto* spm = new lincat_spm();
-  const auto status = spm->processor.Load(path);
-  if (!status.ok()) {
-    write_error(status.ToString(), err, cap);
+  std::string error;
+  try {
+    const auto status = spm->processor.Load(path);
+    if (!status.ok()) error = status.ToString();
+  } catch (const std::exception& e) {  // SentencePiece throws on some malformed models
+    error = e.what();
+  }
+  if (!error.empty()) {
+    write_error(error, err, cap);
     delete spm;
     return nullptr;
   }
@@ -56,8 +64,11 @@ LINCAT_SPM_EXPORT int lincat_spm_eos_id(const lincat_spm* spm) { return spm->pro
 LINCAT_SPM_EXPORT int* lincat_spm_encode(const lincat_spm* spm, const char* text, size_t length,
                                          size_t* count) {
   std::vector<int> ids;
-  const auto status = spm->processor.Encode(std::string(text, length), &ids);
-  if (!status.ok()) return nullptr;
+  try {
+    if (!spm->processor.Encode(std::string(text, length), &ids).ok()) return nullptr;
+  } catch (const std::exception&) {
+    return nullptr;
+  }
   *count = ids.size();
   return copy_to_malloc(ids.data(), ids.size());
 }
@@ -69,8 +80,11 @@ LINCAT_SPM_EXPORT char* lincat_spm_decode(const lincat_spm* spm, const int* ids,
     if (ids[i] < 0 || ids[i] >= size) return nullptr;
   }
   std::string text;
-  const auto status = spm->processor.Decode(std::vector<int>(ids, ids + count), &text);
-  if (!status.ok()) return nullptr;
+  try {
+    if (!spm->processor.Decode(std::vector<int>(ids, ids + count), &text).ok()) return nullptr;
+  } catch (const std::exception&) {
+    return nullptr;
+  }
   *length = text.size();
   char* out = copy_to_malloc(text.data(), text.size());
   if (out) out[text.size()] = '\0';
@@ -88,9 +102,15 @@ LINCAT_SPM_EXPORT char* lincat_spm_id_to_piece(const lincat_spm* spm, int id) {
 LINCAT_SPM_EXPORT void lincat_spm_release(void* buffer) { std::free(buffer); }
 
 LINCAT_SPM_EXPORT int lincat_spm_train(const char* flags, char* err, size_t cap) {
-  const auto status = sentencepiece::SentencePieceTrainer::Train(flags);
-  if (!status.ok()) {
-    write_error(status.ToString(), err, cap);
+  std::string error;
+  try {
+    const auto status = sentencepiece::SentencePieceTrainer::Train(flags);
+    if (!status.ok()) error = status.ToString();
+  } catch (const std::exception& e) {
+    error = e.what();
+  }
+  if (!error.empty()) {
+    write_error(error, err, cap);
     return -1;
   }
   return 0;

@@ -1,6 +1,7 @@
 // C interface of the SentencePiece module (liblincat_sentencepiece.so). The engine loads it with
-// dlopen(RTLD_LOCAL | RTLD_DEEPBIND) so that SentencePiece's embedded protobuf never meets the
-// protobuf libtorch links; only these plain-C functions cross the boundary.
+// dlmopen into a new link namespace so that SentencePiece's embedded protobuf never meets the
+// protobuf libtorch links; only these plain-C functions (and malloc'ed buffers the module itself
+// frees) cross the boundary.
 #pragma once
 #include <stddef.h>
 

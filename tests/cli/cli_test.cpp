@@ -1,6 +1,7 @@
 // The CLI contract: exact command forms, outputs, exit codes (0 ok, 2 bad input, 1 internal).
 #include <gtest/gtest.h>
 
+#include "lincat/io/hf_config.h"
 #include "lincat/io/safetensors.h"
 #include "lincat/io/tensor_io.h"
 #include "support/run_program.h"
@@ -55,6 +56,18 @@ TEST(Cli, InfoDescribesTheModel) {
   ASSERT_EQ(result.exit_code, 0) << result.err;
   EXPECT_NE(result.out.find("LlamaForCausalLM"), std::string::npos);
   EXPECT_NE(result.out.find("F32 x21"), std::string::npos);
+}
+
+TEST(Cli, RandomModelRefusesAModelLargerThanTheMachine) {
+  lincat::test::TempDir dir;
+  nlohmann::json config = lincat::io::read_json_file(kLlama + "/config.json");
+  for (const char* field : {"vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers", "head_dim"}) {
+    config[field] = 1 << 24;
+  }
+  lincat::io::write_json_file(dir.file("config.json"), config);
+  const auto result = run_lincat("random-model --config " + dir.file("config.json") + " --out " + dir.file("out"));
+  EXPECT_EQ(result.exit_code, 2) << result.err;
+  EXPECT_NE(result.err.find("GiB, this machine has"), std::string::npos) << result.err;
 }
 
 struct BadInput {

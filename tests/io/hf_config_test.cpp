@@ -2,7 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include "lincat/util/error.h"
+#include "support/temp_dir.h"
+#include "support/user_error.h"
 #include "test_paths.h"
 
 namespace {
@@ -92,6 +96,14 @@ TEST(HfConfig, RefusesAbsurdSizesBeforeAllocating) {
   EXPECT_NE(error_of(config).find("field 'vocab_size' must be in 1.."), std::string::npos);
 }
 
+// Fuzz finding (hf_config_fuzz on a 30000-deep input): the message quoted the value with
+// json::dump, which recursed once per nesting level and overflowed the stack.
+TEST(HfConfig, DeeplyNestedValueRefusedWithoutRecursing) {
+  json config = llama_config();
+  config["hidden_size"] = json::parse(std::string(200000, '[') + std::string(200000, ']'));
+  EXPECT_EQ(error_of(config), "config.json: field 'hidden_size' must be an integer, found an array of 1 item");
+}
+
 TEST(HfConfig, RefusesKvHeadsThatDoNotDivideHeads) {
   json config = llama_config();
   config["num_key_value_heads"] = 3;
@@ -120,6 +132,17 @@ TEST(HfConfig, NamesTheFileWhenJsonIsInvalidOrMissing) {
   } catch (const lincat::UserError& e) {
     EXPECT_NE(std::string(e.what()).find("/nonexistent/config.json"), std::string::npos);
   }
+}
+
+// Fuzz finding (hf_config_fuzz): a number beyond double's range makes the JSON parser throw
+// out_of_range rather than parse_error, which escaped as an internal error.
+TEST(HfConfig, NumberBeyondDoubleRangeIsInvalidJson) {
+  lincat::test::TempDir dir;
+  std::ofstream(dir.file("config.json")) << R"({"rms_norm_eps": 1e3081})";
+  const std::string message = lincat::test::user_error_message(
+      [&] { lincat::io::load_model_config(dir.file("config.json")); });
+  EXPECT_TRUE(lincat::test::contains(message, dir.file("config.json") + ": invalid JSON"));
+  EXPECT_TRUE(lincat::test::contains(message, "number overflow"));
 }
 
 }  // namespace

@@ -272,6 +272,24 @@ TEST(SafetensorsOpen, EntryMissingFieldOrWrongType) {
                                     ": tensor 'w': \"data_offsets\" entry 4.0 is not a non-negative integer"));
 }
 
+// Fuzz finding (safetensors_fuzz on a 30000-deep input): the message quoted the entry with
+// json::dump, which recursed once per nesting level and overflowed the stack.
+TEST(SafetensorsOpen, DeeplyNestedShapeEntryRefusedWithoutRecursing) {
+  test::TempDir dir;
+  const std::string nested = std::string(200000, '[') + std::string(200000, ']');
+  const std::string header = R"({"w":{"dtype":"F32","shape":[)" + nested + R"(],"data_offsets":[0,4]}})";
+  const std::string message = open_error(dir, "nested.safetensors", safetensors_bytes(header, "abcd"));
+  EXPECT_TRUE(contains(message, dir.file("nested.safetensors") + ": tensor 'w': shape has a non-integer entry "
+                                "an array of 1 item"));
+}
+
+TEST(SafetensorsOpen, RepeatedTensorNameRefused) {
+  test::TempDir dir;
+  const std::string header = "{" + tensor_entry("w", "F32", {1}, 0, 4) + "," + tensor_entry("w", "F32", {1}, 4, 8) + "}";
+  const std::string message = open_error(dir, "twice.safetensors", safetensors_bytes(header, test::counting_bytes(8)));
+  EXPECT_TRUE(contains(message, dir.file("twice.safetensors") + ": tensor 'w' appears twice in the header"));
+}
+
 TEST(SafetensorsOpen, MetadataMustMapStringsToStrings) {
   test::TempDir dir;
   const std::string message = open_error(dir, "meta.safetensors",

@@ -35,4 +35,13 @@ TEST(Tokenizer, NamesAMissingOrInvalidFile) {
       "not a valid SentencePiece model"));
 }
 
+// Fuzz finding (tokenizer_fuzz): SentencePiece throws a C++ exception on this model, which used to
+// escape the module's C interface and abort the process.
+TEST(Tokenizer, RefusesAModelOnWhichSentencePieceThrows) {
+  const std::string path = LINCAT_TEST_DATA "/tokenizer/empty-piece.model";
+  const std::string message = lincat::test::user_error_message([&] { lincat::io::Tokenizer::load(path); });
+  EXPECT_TRUE(lincat::test::contains(message, path + ": not a valid SentencePiece model"));
+  EXPECT_TRUE(lincat::test::contains(message, "zero-length key"));
+}
+
 }  // namespace

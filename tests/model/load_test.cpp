@@ -105,6 +105,26 @@ TEST(LoadModel, ConvertsToTheComputeDtype) {
   EXPECT_TRUE(logits.isfinite().all().item<bool>());
 }
 
+TEST(LoadModel, RefusesAModelLargerThanThisMachineBeforeAllocating) {
+  EditableModel m;  // every size within the per-field limit of 2^24, the model about 2^74 parameters
+  for (const char* field : {"vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers", "head_dim"}) {
+    m.config[field] = 1 << 24;
+  }
+  const std::string dir = m.write();
+  const std::string message = user_error_message([&] { lincat::load_model(dir); });
+  EXPECT_TRUE(contains(message, dir + "/config.json: the model (at least 9223372036854775807 parameters in float32)"));
+  EXPECT_TRUE(contains(message, "this machine has"));
+}
+
+TEST(Forward, RefusesAContextThatCannotFitBeforeAllocating) {
+  const auto model = lincat::load_model(kLlama);
+  const at::Tensor ids = torch::zeros({1, 1000000}, torch::kInt64);  // 14.6 TiB of softmax scores
+  torch::NoGradGuard no_grad;
+  const std::string message =
+      user_error_message([&] { lincat::forward(*model, ids, lincat::attention::Mode::Softmax); });
+  EXPECT_TRUE(contains(message, "a forward pass over 1 x 1000000 tokens needs at least 14903.1 GiB"));
+}
+
 TEST(TokenIds, OutsideTheVocabularyAreRefused) {
   const auto model = lincat::load_model(kLlama);
   EXPECT_TRUE(contains(user_error_message([&] { lincat::check_token_ids(*model, {1, 512}, "--ids"); }),

@@ -3,6 +3,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "lincat/io/json_excerpt.h"
 #include "lincat/util/atomic_file.h"
 #include "lincat/util/error.h"
 
@@ -22,7 +23,7 @@ class FieldReader {
 
   int64_t positive_int(const char* key) const {
     const json& value = required(key);
-    if (!value.is_number_integer()) fail(key, "must be an integer, found " + describe(value));
+    if (!value.is_number_integer()) fail(key, "must be an integer, found " + json_excerpt(value));
     const int64_t n = value.get<int64_t>();
     if (n <= 0 || n > kMaxDimension) {
       fail(key, "must be in 1.." + std::to_string(kMaxDimension) + ", found " + std::to_string(n));
@@ -37,7 +38,7 @@ class FieldReader {
   double positive_number_or(const char* key, double fallback) const {
     if (!has(key)) return fallback;
     const json& value = object_.at(key);
-    if (!value.is_number()) fail(key, "must be a number, found " + describe(value));
+    if (!value.is_number()) fail(key, "must be a number, found " + json_excerpt(value));
     const double x = value.get<double>();
     if (!(x > 0) || !std::isfinite(x)) fail(key, "must be a positive finite number");
     return x;
@@ -46,14 +47,14 @@ class FieldReader {
   bool bool_or(const char* key, bool fallback) const {
     if (!has(key)) return fallback;
     const json& value = object_.at(key);
-    if (!value.is_boolean()) fail(key, "must be true or false, found " + describe(value));
+    if (!value.is_boolean()) fail(key, "must be true or false, found " + json_excerpt(value));
     return value.get<bool>();
   }
 
   std::string string_or(const char* key, const std::string& fallback) const {
     if (!has(key)) return fallback;
     const json& value = object_.at(key);
-    if (!value.is_string()) fail(key, "must be a string, found " + describe(value));
+    if (!value.is_string()) fail(key, "must be a string, found " + json_excerpt(value));
     return value.get<std::string>();
   }
 
@@ -82,10 +83,6 @@ class FieldReader {
   const json& required(const char* key) const {
     if (!object_.contains(key) || object_.at(key).is_null()) fail(key, "is missing");
     return object_.at(key);
-  }
-  static std::string describe(const json& value) {
-    std::string text = value.dump();
-    return text.size() > 40 ? text.substr(0, 40) + "..." : text;
   }
 
   const json& object_;
@@ -268,7 +265,7 @@ json read_json_file(const std::string& path) {
   buffer << in.rdbuf();
   try {
     return json::parse(buffer.str());
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, and out_of_range for numbers like 1e400
     throw UserError(path + ": invalid JSON (" + std::string(e.what()) + ")");
   }
 }

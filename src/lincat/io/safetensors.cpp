@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -15,6 +16,7 @@
 #include <set>
 #include <sstream>
 
+#include "lincat/io/json_excerpt.h"
 #include "lincat/util/atomic_file.h"
 #include "lincat/util/error.h"
 
@@ -93,18 +95,18 @@ TensorInfo parse_tensor_entry(const std::string& path, const std::string& name, 
   info.name = name;
   info.dtype = parse_dtype(dtype.get<std::string>(), context);
   for (const json& dim : shape) {
-    if (!dim.is_number_integer()) throw UserError(context + ": shape has a non-integer entry " + dim.dump());
+    if (!dim.is_number_integer()) throw UserError(context + ": shape has a non-integer entry " + json_excerpt(dim));
     if (!dim.is_number_unsigned() && dim.get<int64_t>() < 0) {
-      throw UserError(context + ": shape has a negative dimension " + dim.dump());
+      throw UserError(context + ": shape has a negative dimension " + json_excerpt(dim));
     }
     if (dim.is_number_unsigned() && dim.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX)) {
-      throw UserError(context + ": shape dimension " + dim.dump() + " is too large");
+      throw UserError(context + ": shape dimension " + json_excerpt(dim) + " is too large");
     }
     info.shape.push_back(dim.get<int64_t>());
   }
   for (const json& offset : offsets) {
     if (!offset.is_number_unsigned()) {
-      throw UserError(context + ": \"data_offsets\" entry " + offset.dump() + " is not a non-negative integer");
+      throw UserError(context + ": \"data_offsets\" entry " + json_excerpt(offset) + " is not a non-negative integer");
     }
   }
   info.begin = offsets[0].get<uint64_t>();
@@ -234,11 +236,22 @@ std::shared_ptr<const SafetensorsFile> SafetensorsFile::open(const std::string& 
   }
   file->data_start_ = 8 + header_size;
 
-  // Parsed straight from the mapping: no copy of the header.
+  // Parsed straight from the mapping: no copy of the header. The callback notes a repeated
+  // top-level key, which nlohmann would otherwise resolve silently by keeping the last entry.
   const char* header_begin = reinterpret_cast<const char*>(file->map_ + 8);
-  json header = json::parse(header_begin, header_begin + header_size, nullptr, /*allow_exceptions=*/false);
+  std::set<std::string> top_level_keys;
+  std::string duplicate_key;
+  const json::parser_callback_t note_duplicates = [&](int depth, json::parse_event_t event, json& parsed) {
+    if (event == json::parse_event_t::key && depth == 1 && !top_level_keys.insert(parsed.get<std::string>()).second &&
+        duplicate_key.empty()) {
+      duplicate_key = parsed.get<std::string>();
+    }
+    return true;
+  };
+  json header = json::parse(header_begin, header_begin + header_size, note_duplicates, /*allow_exceptions=*/false);
   if (header.is_discarded()) throw UserError(path + ": header is not valid JSON");
   if (!header.is_object()) throw UserError(path + ": header is not a JSON object");
+  if (!duplicate_key.empty()) throw UserError(tensor_context(path, duplicate_key) + " appears twice in the header");
 
   for (const auto& [name, entry] : header.items()) {
     if (name == "__metadata__") {

@@ -36,10 +36,13 @@ struct TensorInfo {
 // tensors built on top of the mapping may even be written to without touching the file.
 class SafetensorsFile {
  public:
-  // Opens, maps and validates `path`. Throws UserError naming the path on any problem: missing or
-  // unreadable file, truncated file, header length beyond the file or above kMaxHeaderBytes,
-  // invalid JSON, unknown dtype, shape x dtype size != byte span, offsets outside the data section,
-  // overlapping tensors.
+  // Opens, maps and validates `path`. Throws UserError naming the path (and the tensor) on any
+  // problem: missing, unreadable or too short file, header length beyond the file or above
+  // kMaxHeaderBytes, invalid JSON or not an object, a key given twice, an entry missing a field or
+  // with the wrong JSON type, negative dimension, unsupported dtype, shape x dtype size != byte
+  // span (or overflowing), begin > end, offsets outside the data section (truncated file),
+  // overlapping tensors, "__metadata__" not string -> string. Gaps between tensors and trailing
+  // bytes are accepted.
   static std::shared_ptr<const SafetensorsFile> open(const std::string& path);
   ~SafetensorsFile();
   SafetensorsFile(const SafetensorsFile&) = delete;

@@ -1,6 +1,7 @@
 #include "lincat/io/tokenizer.h"
 
 #include <dlfcn.h>
+#include <link.h>
 #include <unistd.h>
 
 #include <climits>
@@ -56,8 +57,9 @@ const SpmModule& spm_module() {
     void* handle = nullptr;
     std::string tried;
     for (const std::string& candidate : module_candidates()) {
-      // DEEPBIND: the module and SentencePiece resolve their own (embedded protobuf) symbols first.
-      handle = ::dlopen(candidate.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND);
+      // A new link namespace: SentencePiece's embedded protobuf never meets libtorch's. Unlike
+      // RTLD_DEEPBIND this also works under AddressSanitizer, which refuses DEEPBIND.
+      handle = ::dlmopen(LM_ID_NEWLM, candidate.c_str(), RTLD_NOW | RTLD_LOCAL);
       if (handle) break;
       tried += "\n  " + candidate + ": " + ::dlerror();
     }

@@ -4,6 +4,7 @@
 #include "lincat/attention/recurrent.h"
 #include "lincat/attention/softmax.h"
 #include "lincat/model/layers.h"
+#include "lincat/model/model_memory.h"
 #include "lincat/model/rope.h"
 #include "lincat/util/error.h"
 
@@ -68,6 +69,7 @@ at::Tensor forward_layers(const Model& model, const at::Tensor& ids, attention::
                           std::vector<at::Tensor>* residuals) {
   check_mode(model, mode);
   const ModelConfig& c = model.config;
+  if (model.device.is_cpu()) check_forward_fits(c, ids.size(0), ids.size(1), mode == attention::Mode::Softmax);
   const ModelWeights& w = model.weights;
   const int64_t start = state ? state->position : 0;
   at::Tensor h = at::embedding(w.embed_tokens, ids.to(model.device));  // [B, T, D]

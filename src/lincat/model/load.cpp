@@ -4,6 +4,7 @@
 #include "lincat/io/safetensors.h"
 #include "lincat/io/tensor_io.h"
 #include "lincat/model/model.h"
+#include "lincat/model/model_memory.h"
 #include "lincat/model/rope.h"
 #include "lincat/util/error.h"
 
@@ -33,8 +34,13 @@ std::shared_ptr<const Model> load_model(const std::string& directory, const Load
   model->directory = directory;
   model->device = options.device;
   model->dtype = options.dtype;
-  model->config = io::load_model_config((fs::path(directory) / "config.json").string());
+  const std::string config_path = (fs::path(directory) / "config.json").string();
+  model->config = io::load_model_config(config_path);
   const ModelConfig& config = model->config;
+  // Before the layer table or any tensor exists. Device memory is left to the device's allocator.
+  if (options.device.is_cpu()) {
+    check_model_fits(config, at::elementSize(options.dtype), dtype_name(options.dtype), config_path);
+  }
 
   const io::CheckpointFiles checkpoint = options.weights_file.empty()
                                              ? io::CheckpointFiles::open_dir(directory)

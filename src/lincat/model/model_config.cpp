@@ -1,13 +1,24 @@
 #include "lincat/model/model_config.h"
 
+#include <limits>
+
+#include "lincat/util/memory.h"
+
 namespace lincat {
 
+// Saturating: each size field may be up to 2^24, so products of three overflow 64 bits; an absurd
+// config then reports INT64_MAX parameters and the memory check refuses it.
 int64_t ModelConfig::parameter_count() const {
-  const int64_t attention = hidden_size * head_dim * (2 * num_heads + 2 * num_kv_heads);
-  const int64_t mlp = 3 * hidden_size * intermediate_size;
-  const int64_t per_layer = attention + mlp + 2 * hidden_size;
-  const int64_t embeddings = vocab_size * hidden_size * (tie_word_embeddings ? 1 : 2);
-  return num_layers * per_layer + embeddings + hidden_size;
+  auto size = [](int64_t field) { return field > 0 ? static_cast<uint64_t>(field) : uint64_t{0}; };
+  const uint64_t hidden = size(hidden_size);
+  const uint64_t heads = saturating_sum({size(num_heads), size(num_heads), size(num_kv_heads), size(num_kv_heads)});
+  const uint64_t attention = saturating_product({hidden, size(head_dim), heads});
+  const uint64_t mlp = saturating_product({3, hidden, size(intermediate_size)});
+  const uint64_t per_layer = saturating_sum({attention, mlp, saturating_product({2, hidden})});
+  const uint64_t embeddings = saturating_product({size(vocab_size), hidden, tie_word_embeddings ? 1u : 2u});
+  const uint64_t total = saturating_sum({saturating_product({size(num_layers), per_layer}), embeddings, hidden});
+  constexpr uint64_t kMax = std::numeric_limits<int64_t>::max();
+  return static_cast<int64_t>(total < kMax ? total : kMax);
 }
 
 }  // namespace lincat

@@ -4,6 +4,7 @@
 
 #include "lincat/io/hf_config.h"
 #include "lincat/io/tensor_io.h"
+#include "lincat/model/model_memory.h"
 #include "lincat/model/weights.h"
 #include "lincat/util/error.h"
 
@@ -32,6 +33,7 @@ ModelConfig llama_config_of_size(int64_t parameters) {
 }
 
 void write_random_model(const std::string& directory, const ModelConfig& config, uint64_t seed) {
+  check_model_fits(config, sizeof(float), "float32", directory);
   std::error_code error;
   std::filesystem::create_directories(directory, error);
   if (error) throw UserError(directory + ": cannot create directory (" + error.message() + ")");

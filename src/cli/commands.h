@@ -15,5 +15,7 @@ void add_generate_command(CLI::App& app, Action& action);
 void add_bench_command(CLI::App& app, Action& action);
 void add_random_model_command(CLI::App& app, Action& action);
 void add_convert_init_command(CLI::App& app, Action& action);
+void add_convert_command(CLI::App& app, Action& action);
+void add_merge_command(CLI::App& app, Action& action);
 
 }  // namespace lincat::cli

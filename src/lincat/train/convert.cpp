@@ -263,6 +263,9 @@ int run_conversion(const ConvertOptions& o, std::ostream& out, std::ostream& pro
     }
   }
   save_model(*student, o.out_dir);
+  // A tokenizer given by --tokenizer goes with the model, so that text prompts work on it.
+  const fs::path saved_tokenizer = fs::path(o.out_dir) / "tokenizer.model";
+  if (!fs::exists(saved_tokenizer)) write_file_atomically(saved_tokenizer.string(), read_file(tokenizer));
   context.write_log();
   fs::remove(checkpoint_path, error);
   out << o.out_dir << ": converted with recipe " << recipe.name << " (trained in " << attention::mode_name(recipe.train_mode)

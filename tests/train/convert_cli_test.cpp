@@ -128,6 +128,9 @@ TEST(TrainConvert, StoppedAndResumedRunEndsBitwiseIdentical) {
   const auto refused = run_lincat(f.convert("ssd", resumed, flags));
   EXPECT_EQ(refused.exit_code, 2);
   EXPECT_NE(refused.err.find("--resume"), std::string::npos) << refused.err;
+  const auto changed = run_lincat(f.convert("ssd", resumed, flags + " --set stage2.learning_rate=0.001 --resume"));
+  EXPECT_EQ(changed.exit_code, 2);
+  EXPECT_NE(changed.err.find("differ from the interrupted run"), std::string::npos) << changed.err;
   const auto part2 = run_lincat(f.convert("ssd", resumed, flags + " --resume --stop-after-steps 4"));  // into stage 2
   ASSERT_EQ(part2.exit_code, 130) << part2.err;
   const auto part3 = run_lincat(f.convert("ssd", resumed, flags + " --resume"));

@@ -256,12 +256,7 @@ int run_conversion(const ConvertOptions& o, std::ostream& out, std::ostream& pro
     if (run_stage(task, optimiser, state, best, context) == StageEnd::Interrupted) return interrupted(state);
   }
 
-  for (NamedParameter& p : trainable_tensors(*student)) p.tensor.requires_grad_(false);
-  for (LayerWeights& layer : student->weights.layers) {
-    if (student->config.lora) {
-      for (const std::string& target : student->config.lora->targets) lora_adapter(layer, target).dropout = 0;
-    }
-  }
+  for (NamedParameter& p : trainable_tensors(*student)) p.tensor.requires_grad_(false);  // saved as plain weights
   save_model(*student, o.out_dir);
   // A tokenizer given by --tokenizer goes with the model, so that text prompts work on it.
   const fs::path saved_tokenizer = fs::path(o.out_dir) / "tokenizer.model";

@@ -130,6 +130,9 @@ int run_conversion(const ConvertOptions& o, std::ostream& out, std::ostream& pro
   out << "data: " << tokens.sequences.count() << " sequences of " << T << " tokens, " << data.held_out.count()
       << " held out (" << (tokens.from_cache ? "read from cache " : "tokenised, cached in ") << tokens.cache_file
       << ")\n";
+  if (data.held_out.count() == 0 && (recipe.stage1.eval_interval > 0 || recipe.stage2.eval_interval > 0)) {
+    out << "note: too few sequences to hold any out: no evaluation, keep-best, early stopping or plateau schedule\n";
+  }
 
   const auto student = convert_init(*teacher, recipe.attention, recipe.default_mode);
   const int64_t per_step = std::max<int64_t>(1, recipe.data.tokens_per_step / T);

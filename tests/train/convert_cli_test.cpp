@@ -199,6 +199,24 @@ TEST(TrainConvert, AlpacaDataWithKlToTheTeacher) {
   EXPECT_NEAR(last["loss"].get<double>(), last["cross_entropy"].get<double>() + 0.5 * last["kl"].get<double>(), 1e-4);
 }
 
+TEST(TrainConvert, SsdWindowScheduleShrinksTheWindowByPhase) {
+  const Fixture& f = fixture();
+  const std::string out = f.dir.file("ssd-window");
+  const auto run = run_lincat(f.convert("ssd", out,
+                                        "--stage1-steps 0 --stage2-steps 4 --set ssd.window_schedule=[16,8] "
+                                        "--set ssd.drop_schedule=[1.0,0.0] --set ssd.granularity=step"));
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  std::vector<int64_t> windows;
+  std::vector<double> drops;
+  for (const std::string& line : lines_of(out + "/train_log.jsonl")) {
+    const auto entry = nlohmann::json::parse(line);
+    windows.push_back(entry["window"].get<int64_t>());
+    drops.push_back(entry["ssd_drop_rate"].get<double>());
+  }
+  EXPECT_EQ(windows, (std::vector<int64_t>{16, 16, 8, 8}));
+  EXPECT_EQ(drops, (std::vector<double>{1, 1, 0, 0}));
+}
+
 TEST(TrainConvert, NonFiniteLossStopsAndKeepsTheLastCheckpoint) {
   const Fixture& f = fixture();
   const std::string out = f.dir.file("nan");

@@ -2,6 +2,7 @@
 #include "bench/bench_attention.h"
 #include "bench/bench_decode.h"
 #include "bench/bench_model.h"
+#include "bench/bench_train.h"
 #include "cli/flags.h"
 #include "lincat/util/error.h"
 #include "cli/commands.h"
@@ -55,6 +56,18 @@ void add_bench_command(CLI::App& app, Action& action) {
   });
 
   add_eval_bench_command(*bench, action);
+
+  auto train = std::make_shared<bench::TrainBenchOptions>();
+  CLI::App* train_cmd = bench->add_subcommand("train", "stage-1 and stage-2 step cost against a teacher forward");
+  train_cmd->add_option("MODEL", train->model, "model directory (default: a random Llama of --random-params)");
+  train_cmd->add_option("--random-params", train->random_parameters, "size of the random Llama")->capture_default_str();
+  train_cmd->add_option("--tokens", train->sequence_length, "sequence length")->capture_default_str();
+  train_cmd->add_option("--window", train->window, "hybrid window w")->capture_default_str();
+  train_cmd->add_option("--feature-dim", train->feature_dim, "feature size f")->capture_default_str();
+  train_cmd->add_option("--repetitions", train->repetitions, "best of this many steps")->capture_default_str();
+  train_cmd->add_option("--device", train->device, "cpu or cuda[:N]")->capture_default_str();
+  train_cmd->add_option("--json", train->json_path, "write the results as JSON");
+  train_cmd->callback([train, &action] { action = [train] { return bench::run_train_benchmark(*train); }; });
 }
 
 }  // namespace lincat::cli

@@ -17,6 +17,8 @@ int main(int argc, char** argv) {
   lincat::cli::add_generate_command(app, action);
   lincat::cli::add_bench_command(app, action);
   lincat::cli::add_convert_init_command(app, action);
+  lincat::cli::add_convert_command(app, action);
+  lincat::cli::add_merge_command(app, action);
   lincat::cli::add_random_model_command(app, action);
   lincat::cli::add_eval_command(app, action);
   lincat::cli::add_diagnose_command(app, action);

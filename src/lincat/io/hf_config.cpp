@@ -175,6 +175,26 @@ ModelConfig parse_model_config(const json& root, const std::string& context) {
   return config;
 }
 
+namespace {
+
+LoraConfig parse_lora(const json& section, const std::string& where) {
+  if (!section.is_object()) throw UserError(where + ": must be an object");
+  FieldReader fields(section, where);
+  LoraConfig lora;
+  lora.rank = fields.positive_int_or("rank", lora.rank);
+  lora.alpha = fields.positive_number_or("alpha", lora.alpha);
+  const json& targets = section.contains("targets") ? section.at("targets") : json();
+  if (!targets.is_array()) fields.fail("targets", "must be a list of projection names");
+  for (const json& target : targets) {
+    if (!target.is_string()) fields.fail("targets", "must be a list of projection names");
+    lora.targets.push_back(target.get<std::string>());
+  }
+  check_lora_targets(lora.targets, where);
+  return lora;
+}
+
+}  // namespace
+
 void parse_lincat_section(const json& section, const std::string& context, ModelConfig& config) {
   if (!section.is_object()) throw UserError(context + ": field 'lincat' must be an object");
   const std::string where = context + ": lincat";
@@ -201,6 +221,7 @@ void parse_lincat_section(const json& section, const std::string& context, Model
   hybrid.sinks_mode_keys = static_cast<int>(fields.positive_int_or("sinks_mode_keys", hybrid.sinks_mode_keys));
   attention::validate(hybrid);
   config.default_mode = attention::parse_mode(fields.string_or("default_mode", "hybrid"));
+  if (fields.has("lora")) config.lora = parse_lora(section.at("lora"), where + ".lora");
   } catch (const UserError& e) {
     const std::string message = e.what();
     throw UserError(message.rfind(context, 0) == 0 ? message : where + ": " + message);
@@ -210,7 +231,7 @@ void parse_lincat_section(const json& section, const std::string& context, Model
 
 json lincat_section(const ModelConfig& c) {
   const attention::HybridConfig& h = c.hybrid.value();
-  return {{"attention", "hybrid"},
+  json section = {{"attention", "hybrid"},
           {"window", h.window},
           {"layout", attention::layout_name(h.layout)},
           {"sinks", h.sinks},
@@ -218,6 +239,8 @@ json lincat_section(const ModelConfig& c) {
           {"feature_dim", h.feature_dim},
           {"sinks_mode_keys", h.sinks_mode_keys},
           {"default_mode", attention::mode_name(c.default_mode)}};
+  if (c.lora) section["lora"] = {{"rank", c.lora->rank}, {"alpha", c.lora->alpha}, {"targets", c.lora->targets}};
+  return section;
 }
 
 json model_config_to_json(const ModelConfig& c) {

@@ -16,7 +16,9 @@ ModelConfig parse_model_config(const nlohmann::json& json, const std::string& co
 
 // The "lincat" section of a converted model's config.json <-> HybridConfig and default mode.
 // Format: {"attention": "hybrid", "window": 64, "layout": "standard", "sinks": 0,
-//          "feature_map": "hedgehog", "feature_dim": 64, "sinks_mode_keys": 8, "default_mode": "hybrid"}
+//          "feature_map": "hedgehog", "feature_dim": 64, "sinks_mode_keys": 8, "default_mode": "hybrid",
+//          "lora": {"rank": 8, "alpha": 16, "targets": ["q_proj", "k_proj", "v_proj", "o_proj"]}}
+// "lora" is present only while a model carries unmerged adapters.
 void parse_lincat_section(const nlohmann::json& section, const std::string& context, ModelConfig& config);
 nlohmann::json lincat_section(const ModelConfig& config);
 

@@ -11,23 +11,34 @@ at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps) {
   return weight * normalised.to(x.scalar_type());
 }
 
+at::Tensor linear_with_lora(const at::Tensor& x, const at::Tensor& weight, const LoraAdapter& lora) {
+  const at::Tensor base = at::linear(x, weight);
+  if (!lora.a.defined()) return base;
+  // Dropout only while a graph is recorded, so that evaluation and inference never drop.
+  const bool drop = lora.dropout > 0 && at::GradMode::is_enabled();
+  const at::Tensor input = drop ? at::dropout(x, lora.dropout, /*train=*/true) : x;
+  return base + lora.scale * at::linear(at::linear(input, lora.a), lora.b);
+}
+
 QueryKeyValue project_qkv(const Model& model, const LayerWeights& w, const at::Tensor& x, int64_t start) {
   const ModelConfig& c = model.config;
   const int64_t B = x.size(0), T = x.size(1), H = c.num_heads, Hkv = c.num_kv_heads, d = c.head_dim;
-  const at::Tensor q = at::linear(x, w.q_proj).view({B, T, H, d}).transpose(1, 2);    // [B, H, T, d]
-  const at::Tensor k = at::linear(x, w.k_proj).view({B, T, Hkv, d}).transpose(1, 2);  // [B, Hkv, T, d]
-  const at::Tensor v = at::linear(x, w.v_proj).view({B, T, Hkv, d}).transpose(1, 2);  // [B, Hkv, T, d]
+  const at::Tensor q = linear_with_lora(x, w.q_proj, w.lora.q_proj).view({B, T, H, d}).transpose(1, 2);    // [B, H, T, d]
+  const at::Tensor k = linear_with_lora(x, w.k_proj, w.lora.k_proj).view({B, T, Hkv, d}).transpose(1, 2);  // [B, Hkv, T, d]
+  const at::Tensor v = linear_with_lora(x, w.v_proj, w.lora.v_proj).view({B, T, Hkv, d}).transpose(1, 2);  // [B, Hkv, T, d]
   return {rope::apply(q, model.inverse_frequencies, start).contiguous(),
           rope::apply(k, model.inverse_frequencies, start), v};
 }
 
 at::Tensor project_output(const LayerWeights& w, const at::Tensor& y) {
   const int64_t B = y.size(0), H = y.size(1), T = y.size(2), d = y.size(3);
-  return at::linear(y.transpose(1, 2).reshape({B, T, H * d}), w.o_proj);  // [B, T, D]
+  return linear_with_lora(y.transpose(1, 2).reshape({B, T, H * d}), w.o_proj, w.lora.o_proj);  // [B, T, D]
 }
 
 at::Tensor mlp_block(const LayerWeights& w, const at::Tensor& x) {
-  return at::linear(at::silu(at::linear(x, w.gate_proj)) * at::linear(x, w.up_proj), w.down_proj);
+  return linear_with_lora(
+      at::silu(linear_with_lora(x, w.gate_proj, w.lora.gate_proj)) * linear_with_lora(x, w.up_proj, w.lora.up_proj),
+      w.down_proj, w.lora.down_proj);
 }
 
 std::vector<at::Tensor> residual_stream(const Model& model, const at::Tensor& ids, attention::Mode mode) {

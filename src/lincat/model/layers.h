@@ -19,6 +19,9 @@ struct QueryKeyValue {
   at::Tensor v;  // [B, Hkv, T, d]
 };
 
+// x [..., in] -> [..., out]: x W^T plus the adapter's low-rank update when it has one.
+at::Tensor linear_with_lora(const at::Tensor& x, const at::Tensor& weight, const LoraAdapter& lora);
+
 // Projections of the normalised layer input x [B, T, D] whose rows sit at positions start...
 QueryKeyValue project_qkv(const Model& model, const LayerWeights& layer, const at::Tensor& x, int64_t start);
 

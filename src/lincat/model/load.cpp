@@ -86,6 +86,7 @@ std::shared_ptr<const Model> load_model(const std::string& directory, const Load
     *slot.tensor = stored.to(options.device, options.dtype);
   }
   if (config.tie_word_embeddings) model->weights.lm_head = model->weights.embed_tokens;
+  set_lora_scales(config, model->weights);
   model->inverse_frequencies = rope::inverse_frequencies(config).to(options.device);
   return model;
 }

@@ -19,6 +19,21 @@ struct RopeScaling {
   int64_t original_max_position_embeddings = 0; // llama3 only
 };
 
+// LoRA adapters on named projections: W x + (alpha / rank) B A x. Converted models carry them
+// after stage-2 fine-tuning until `lincat merge` folds them into the base weights.
+struct LoraConfig {
+  int64_t rank = 8;
+  double alpha = 16;
+  std::vector<std::string> targets;  // among q_proj k_proj v_proj o_proj gate_proj up_proj down_proj
+
+  double scale() const { return alpha / static_cast<double>(rank); }
+};
+
+// The projections LoRA can target, by their Hugging Face names: q_proj ... down_proj.
+const std::vector<std::string>& lora_target_names();
+// Throws UserError naming `context` unless the targets are distinct names of lora_target_names().
+void check_lora_targets(const std::vector<std::string>& targets, const std::string& context);
+
 struct ModelConfig {
   std::string architecture;  // "LlamaForCausalLM" or "MistralForCausalLM"
   int64_t vocab_size = 0;
@@ -42,6 +57,7 @@ struct ModelConfig {
   // layer uses, and the mode commands run in unless told otherwise.
   std::optional<attention::HybridConfig> hybrid;
   attention::Mode default_mode = attention::Mode::Softmax;
+  std::optional<LoraConfig> lora;  // converted models with unmerged adapters
 
   int64_t kv_groups() const { return num_heads / num_kv_heads; }
   int64_t parameter_count() const;  // of the tensors the decoder declares

@@ -1,5 +1,7 @@
 #include "lincat/model/weights.h"
 
+#include "lincat/util/error.h"
+
 namespace lincat {
 
 namespace {
@@ -17,6 +19,33 @@ void add_hybrid_slots(const ModelConfig& c, const std::string& prefix, attention
     slots.push_back({prefix + "feature_map_k.bias", {H, f}, &w.bias_k});
   }
   slots.push_back({prefix + "mixing_logit", {H}, &w.mixing_logit});
+}
+
+std::string projection_prefix(const std::string& target) {
+  return target == "gate_proj" || target == "up_proj" || target == "down_proj" ? "mlp." : "self_attn.";
+}
+
+// [out, in] of the projection `target`.
+std::vector<int64_t> projection_shape(const ModelConfig& c, const std::string& target) {
+  const int64_t D = c.hidden_size, I = c.intermediate_size;
+  const int64_t q_out = c.num_heads * c.head_dim, kv_out = c.num_kv_heads * c.head_dim;
+  if (target == "q_proj") return {q_out, D};
+  if (target == "k_proj" || target == "v_proj") return {kv_out, D};
+  if (target == "o_proj") return {D, q_out};
+  if (target == "down_proj") return {D, I};
+  return {I, D};  // gate_proj, up_proj
+}
+
+void add_lora_slots(const ModelConfig& c, const std::string& prefix, LayerWeights& layer,
+                    std::vector<TensorSlot>& slots) {
+  const int64_t r = c.lora->rank;
+  for (const std::string& target : c.lora->targets) {
+    const std::vector<int64_t> shape = projection_shape(c, target);  // [out, in]
+    LoraAdapter& adapter = lora_adapter(layer, target);
+    const std::string name = prefix + projection_prefix(target) + target;
+    slots.push_back({name + ".lora_A.weight", {r, shape[1]}, &adapter.a});
+    slots.push_back({name + ".lora_B.weight", {shape[0], r}, &adapter.b});
+  }
 }
 
 }  // namespace
@@ -39,10 +68,41 @@ std::vector<TensorSlot> tensor_slots(const ModelConfig& c, ModelWeights& w) {
     slots.push_back({p + "mlp.up_proj.weight", {I, D}, &layer.up_proj});
     slots.push_back({p + "mlp.down_proj.weight", {D, I}, &layer.down_proj});
     if (c.hybrid) add_hybrid_slots(c, p + "self_attn.", layer.hybrid, slots);
+    if (c.lora) add_lora_slots(c, p, layer, slots);
   }
   slots.push_back({"model.norm.weight", {D}, &w.final_norm});
   if (!c.tie_word_embeddings) slots.push_back({"lm_head.weight", {V, D}, &w.lm_head});
   return slots;
+}
+
+at::Tensor& projection_weight(LayerWeights& layer, const std::string& target) {
+  if (target == "q_proj") return layer.q_proj;
+  if (target == "k_proj") return layer.k_proj;
+  if (target == "v_proj") return layer.v_proj;
+  if (target == "o_proj") return layer.o_proj;
+  if (target == "gate_proj") return layer.gate_proj;
+  if (target == "up_proj") return layer.up_proj;
+  if (target == "down_proj") return layer.down_proj;
+  throw UserError("unknown LoRA target '" + target + "'");
+}
+
+LoraAdapter& lora_adapter(LayerWeights& layer, const std::string& target) {
+  LayerLora& l = layer.lora;
+  if (target == "q_proj") return l.q_proj;
+  if (target == "k_proj") return l.k_proj;
+  if (target == "v_proj") return l.v_proj;
+  if (target == "o_proj") return l.o_proj;
+  if (target == "gate_proj") return l.gate_proj;
+  if (target == "up_proj") return l.up_proj;
+  if (target == "down_proj") return l.down_proj;
+  throw UserError("unknown LoRA target '" + target + "'");
+}
+
+void set_lora_scales(const ModelConfig& config, ModelWeights& weights) {
+  if (!config.lora) return;
+  for (LayerWeights& layer : weights.layers) {
+    for (const std::string& target : config.lora->targets) lora_adapter(layer, target).scale = config.lora->scale();
+  }
 }
 
 std::string shape_string(const std::vector<int64_t>& shape) {

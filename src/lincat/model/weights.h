@@ -11,6 +11,19 @@
 
 namespace lincat {
 
+// A low-rank update of one projection: y = x W^T + scale * (x A^T) B^T. Undefined: no adapter.
+struct LoraAdapter {
+  at::Tensor a;         // [r, in]
+  at::Tensor b;         // [out, r]
+  double scale = 0;     // alpha / r
+  double dropout = 0;   // on x before A; set only on models being trained
+};
+
+// One adapter slot per projection a LoRA target can name.
+struct LayerLora {
+  LoraAdapter q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj;
+};
+
 struct LayerWeights {
   at::Tensor input_norm;           // [D]
   at::Tensor q_proj;               // [H*d, D]   (y = x W^T)
@@ -22,6 +35,7 @@ struct LayerWeights {
   at::Tensor up_proj;              // [I, D]
   at::Tensor down_proj;            // [D, I]
   attention::HybridLayerWeights hybrid;  // converted models only: feature maps and mixing logits
+  LayerLora lora;                        // converted models with config.lora only
 };
 
 struct ModelWeights {
@@ -38,9 +52,16 @@ struct TensorSlot {
 };
 
 // Every tensor of the model, in checkpoint order, including a converted model's hybrid tensors
-// (model.layers.N.self_attn.feature_map_{q,k}.{weight,bias}, model.layers.N.self_attn.mixing_logit). A tied lm_head is not listed (it aliases
+// (model.layers.N.self_attn.feature_map_{q,k}.{weight,bias}, model.layers.N.self_attn.mixing_logit)
+// and LoRA adapters (model.layers.N.{self_attn,mlp}.<target>.lora_{A,B}.weight). A tied lm_head is not listed (it aliases
 // embed_tokens). `weights.layers` must already have config.num_layers entries.
 std::vector<TensorSlot> tensor_slots(const ModelConfig& config, ModelWeights& weights);
+
+// The base weight [out, in] and the adapter of projection `target` in `layer`.
+at::Tensor& projection_weight(LayerWeights& layer, const std::string& target);
+LoraAdapter& lora_adapter(LayerWeights& layer, const std::string& target);
+// Sets every adapter's scale to config.lora's alpha / rank (after loading the tensors).
+void set_lora_scales(const ModelConfig& config, ModelWeights& weights);
 
 std::string shape_string(const std::vector<int64_t>& shape);  // "[64, 32]"
 

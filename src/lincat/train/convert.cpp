@@ -1,0 +1,275 @@
+#include "lincat/train/convert.h"
+
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "lincat/model/converted_model.h"
+#include "lincat/train/attention_transfer.h"
+#include "lincat/train/finetune_loss.h"
+#include "lincat/train/interrupt.h"
+#include "lincat/train/lora.h"
+#include "lincat/train/stage_loop.h"
+#include "lincat/train/token_cache.h"
+#include "lincat/util/atomic_file.h"
+#include "lincat/util/error.h"
+
+namespace lincat::train {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+// Sequence indices of each step: epochs of the training sequences, each in the order of a
+// permutation drawn from (seed, epoch), so a step's batch depends on the step alone.
+class BatchOrder {
+ public:
+  BatchOrder(int64_t sequences, int64_t per_step, uint64_t seed) : n_(sequences), per_step_(per_step), seed_(seed) {}
+
+  std::vector<int64_t> batch(int64_t step) {
+    std::vector<int64_t> out;
+    for (int64_t j = 0; j < per_step_; ++j) {
+      const int64_t position = step * per_step_ + j;
+      out.push_back(permutation(position / n_)[static_cast<size_t>(position % n_)]);
+    }
+    return out;
+  }
+
+ private:
+  const std::vector<int64_t>& permutation(int64_t epoch) {
+    if (epoch != epoch_) {
+      order_.resize(static_cast<size_t>(n_));
+      for (int64_t i = 0; i < n_; ++i) order_[static_cast<size_t>(i)] = i;
+      std::mt19937_64 rng = step_generator(seed_, 0, epoch);
+      for (int64_t i = n_ - 1; i > 0; --i) std::swap(order_[static_cast<size_t>(i)], order_[rng() % static_cast<uint64_t>(i + 1)]);
+      epoch_ = epoch;
+    }
+    return order_;
+  }
+  int64_t n_, per_step_;
+  uint64_t seed_;
+  int64_t epoch_ = -1;
+  std::vector<int64_t> order_;
+};
+
+// Calls `each(ids [b, T], loss_mask [b, T], b / total)` on micro-batches of the given sequences.
+void for_micro_batches(const TokenSequences& data, const std::vector<int64_t>& indices, int64_t micro_batch,
+                       const std::function<void(const at::Tensor&, const at::Tensor&, double)>& each) {
+  const auto total = static_cast<int64_t>(indices.size());
+  for (int64_t start = 0; start < total; start += micro_batch) {
+    const int64_t size = std::min(micro_batch, total - start);
+    const at::Tensor index = torch::tensor(std::vector<int64_t>(indices.begin() + start, indices.begin() + start + size));
+    each(data.ids.index_select(0, index), data.loss_mask.index_select(0, index),
+         static_cast<double>(size) / static_cast<double>(total));
+  }
+}
+
+std::vector<int64_t> all_indices(const TokenSequences& data) {
+  std::vector<int64_t> out(static_cast<size_t>(data.count()));
+  for (size_t i = 0; i < out.size(); ++i) out[i] = static_cast<int64_t>(i);
+  return out;
+}
+
+std::vector<NamedParameter> stage_parameters(Model& model, int stage, bool train_feature_maps) {
+  std::vector<NamedParameter> out;
+  for (NamedParameter& p : trainable_tensors(model)) {
+    const bool lora = p.name.find(".lora_") != std::string::npos;
+    const bool trains = stage == 1 ? !lora : (lora || train_feature_maps);
+    p.tensor.requires_grad_(trains);
+    if (trains) out.push_back(p);
+  }
+  return out;
+}
+
+void check_fresh_output(const ConvertOptions& o, const std::string& checkpoint) {
+  if (!o.resume && fs::exists(checkpoint)) {
+    throw UserError(o.out_dir + " holds an interrupted conversion (" + kCheckpointFile +
+                    "); pass --resume to continue it, or choose another --out");
+  }
+}
+
+}  // namespace
+
+int run_conversion(const ConvertOptions& o, std::ostream& out, std::ostream& progress_stream, bool terminal) {
+  const Recipe& recipe = o.recipe;
+  validate(recipe);
+  std::error_code error;
+  fs::create_directories(o.out_dir, error);
+  if (error) throw UserError(o.out_dir + ": cannot create directory (" + error.message() + ")");
+  const std::string recipe_path = (fs::path(o.out_dir) / kRecipeFile).string();
+  const std::string checkpoint_path = (fs::path(o.out_dir) / kCheckpointFile).string();
+  check_fresh_output(o, checkpoint_path);
+  const std::string resolved = to_yaml(recipe);
+  if (o.resume) {
+    if (!fs::exists(checkpoint_path)) {
+      throw UserError(checkpoint_path + ": no checkpoint to resume from (the run finished, or never saved one)");
+    }
+    if (read_file(recipe_path) != resolved) {
+      throw UserError("--resume: the recipe and overrides differ from the interrupted run's (" + recipe_path +
+                      "); resume with the same --recipe, --set and step flags");
+    }
+  } else {
+    write_file_atomically(recipe_path, resolved);
+  }
+
+  const auto teacher = load_model(o.model_dir, o.load);
+  const std::string tokenizer = o.tokenizer.empty() ? (fs::path(o.model_dir) / "tokenizer.model").string() : o.tokenizer;
+  if (!fs::exists(tokenizer)) throw UserError(tokenizer + ": no tokenizer; pass --tokenizer PATH");
+  const std::string cache_dir = recipe.data.cache_dir.empty() ? default_cache_dir() : recipe.data.cache_dir;
+  const TokenisedData tokens =
+      tokenise_with_cache(o.data, recipe.data.format, tokenizer, recipe.data.sequence_length, cache_dir);
+  const DataSplit data = split_held_out(tokens.sequences, recipe.data.eval_fraction);
+  const int64_t T = recipe.data.sequence_length;
+  out << "data: " << tokens.sequences.count() << " sequences of " << T << " tokens, " << data.held_out.count()
+      << " held out (" << (tokens.from_cache ? "read from cache " : "tokenised, cached in ") << tokens.cache_file
+      << ")\n";
+  if (data.held_out.count() == 0 && (recipe.stage1.eval_interval > 0 || recipe.stage2.eval_interval > 0)) {
+    out << "note: too few sequences to hold any out: no evaluation, keep-best, early stopping or plateau schedule\n";
+  }
+
+  const auto student = convert_init(*teacher, recipe.attention, recipe.default_mode);
+  const int64_t per_step = std::max<int64_t>(1, recipe.data.tokens_per_step / T);
+  const int64_t micro_batch = std::min(recipe.data.micro_batch, per_step);
+  BatchOrder order(data.train.count(), per_step, recipe.seed);
+
+  TrainingState state;
+  state.seed = recipe.seed;
+  LoadedCheckpoint checkpoint;
+  RunContext context{*student, checkpoint_path, (fs::path(o.out_dir) / kTrainingLogFile).string(), {},
+                     Progress(progress_stream, terminal), recipe.checkpoint_interval, recipe.log_interval,
+                     o.stop_after_steps};
+  if (o.resume) {
+    checkpoint = load_training_checkpoint(checkpoint_path);
+    state = checkpoint.state;
+    std::istringstream log(read_file(context.log_path));
+    for (std::string line; static_cast<int64_t>(context.log_lines.size()) < state.log_lines && std::getline(log, line);) {
+      context.log_lines.push_back(line);
+    }
+  }
+  InterruptGuard interrupts;
+  const auto interrupted = [&](const TrainingState& s) {
+    progress_stream << "interrupted at stage " << s.stage << " step " << s.step << "; checkpoint saved to "
+                    << checkpoint_path << "; continue with --resume\n";
+    const int signal = InterruptGuard::signal_number();
+    return 128 + (signal ? signal : SIGINT);
+  };
+
+  if (state.stage == 1) {
+    AdamW optimiser(stage_parameters(*student, 1, false));
+    std::map<std::string, at::Tensor> best;
+    if (o.resume) {
+      restore_trainable(*student, checkpoint, checkpoint_path);
+      optimiser.load_state(checkpoint.tensors, state.optimiser_steps, checkpoint_path);
+      best = best_tensors(checkpoint);
+    }
+    StageTask task;
+    task.stage = 1;
+    task.total_steps = stage_steps(recipe.stage1, recipe.data);
+    task.settings = recipe.stage1;
+    task.tokens_per_step = per_step * T;
+    task.train_step = [&](int64_t step) {
+      StepResult result;
+      TransferLosses sum;
+      for_micro_batches(data.train, order.batch(step), micro_batch, [&](const at::Tensor& ids, const at::Tensor&, double share) {
+        const TransferLosses l = transfer_losses(*student, ids, recipe.train_mode, recipe.stage1, share, true);
+        sum.output_mse += share * l.output_mse;
+        sum.attention_ce += share * l.attention_ce;
+        sum.total += share * l.total;
+      });
+      result.loss = sum.total;
+      result.fields = {{"output_mse", sum.output_mse}, {"attention_ce", sum.attention_ce}};
+      return result;
+    };
+    if (data.held_out.count() > 0) {
+      task.evaluate = [&] {
+        double total = 0;
+        for_micro_batches(data.held_out, all_indices(data.held_out), micro_batch, [&](const at::Tensor& ids, const at::Tensor&, double share) {
+          total += share * transfer_losses(*student, ids, recipe.train_mode, recipe.stage1, share, false).total;
+        });
+        return total;
+      };
+    }
+    if (run_stage(task, optimiser, state, best, context) == StageEnd::Interrupted) return interrupted(state);
+    const double seconds = state.seconds;
+    state = TrainingState{};
+    state.stage = 2;
+    state.seed = recipe.seed;
+    state.seconds = seconds;
+  }
+
+  const int64_t stage2_total = stage_steps(recipe.stage2, recipe.data);
+  if (stage2_total > 0) {
+    torch::manual_seed(recipe.seed + 2);  // LoRA's A, the same in every run of this recipe
+    add_lora(*student, recipe.stage2.lora);
+    AdamW optimiser(stage_parameters(*student, 2, recipe.stage2.train_feature_maps));
+    std::map<std::string, at::Tensor> best;
+    if (o.resume && checkpoint.state.stage == 2) {
+      restore_trainable(*student, checkpoint, checkpoint_path);
+      optimiser.load_state(checkpoint.tensors, state.optimiser_steps, checkpoint_path);
+      best = best_tensors(checkpoint);
+    }
+    StageTask task;
+    task.stage = 2;
+    task.total_steps = stage2_total;
+    task.settings = recipe.stage2;
+    task.tokens_per_step = per_step * T;
+    const int64_t layers = student->config.num_layers, heads = student->config.num_heads;
+    task.train_step = [&](int64_t step) {
+      std::mt19937_64 rng = step_generator(recipe.seed, 2, step);
+      torch::manual_seed(rng());  // LoRA dropout
+      const double fraction = static_cast<double>(step) / static_cast<double>(stage2_total);
+      attention::HybridConfig hybrid = recipe.attention;
+      DropPlan drops;
+      StepResult result;
+      if (recipe.ssd.enabled) {
+        const double p = phase_value(recipe.ssd.drop_schedule, fraction);
+        if (!recipe.ssd.window_schedule.empty()) hybrid.window = static_cast<int>(phase_value(recipe.ssd.window_schedule, fraction));
+        drops = sample_drops(recipe.ssd.granularity, p, layers, heads, rng);
+        result.fields = {{"ssd_drop_probability", p}, {"ssd_drop_rate", drop_rate(drops)}, {"window", hybrid.window}};
+      }
+      FinetuneLosses sum;
+      for_micro_batches(data.train, order.batch(step), micro_batch, [&](const at::Tensor& ids, const at::Tensor& mask, double share) {
+        const FinetuneLosses l = finetune_losses(*student, teacher.get(), ids, mask, recipe.train_mode, hybrid, drops,
+                                                 recipe.stage2.kl_weight, share, true);
+        sum.cross_entropy += share * l.cross_entropy;
+        sum.kl += share * l.kl;
+        sum.total += share * l.total;
+      });
+      result.loss = sum.total;
+      result.fields["cross_entropy"] = sum.cross_entropy;
+      if (recipe.stage2.kl_weight > 0) result.fields["kl"] = sum.kl;
+      return result;
+    };
+    if (data.held_out.count() > 0) {
+      task.evaluate = [&] {  // never drops: the model as it will run
+        double total = 0;
+        for_micro_batches(data.held_out, all_indices(data.held_out), micro_batch, [&](const at::Tensor& ids, const at::Tensor& mask, double share) {
+          total += share * finetune_losses(*student, nullptr, ids, mask, recipe.train_mode, recipe.attention, {}, 0, share, false).cross_entropy;
+        });
+        return total;
+      };
+    }
+    if (run_stage(task, optimiser, state, best, context) == StageEnd::Interrupted) return interrupted(state);
+  }
+
+  for (NamedParameter& p : trainable_tensors(*student)) p.tensor.requires_grad_(false);  // saved as plain weights
+  save_model(*student, o.out_dir);
+  // A tokenizer given by --tokenizer goes with the model, so that text prompts work on it.
+  const fs::path saved_tokenizer = fs::path(o.out_dir) / "tokenizer.model";
+  if (!fs::exists(saved_tokenizer)) write_file_atomically(saved_tokenizer.string(), read_file(tokenizer));
+  context.write_log();
+  fs::remove(checkpoint_path, error);
+  out << o.out_dir << ": converted with recipe " << recipe.name << " (trained in " << attention::mode_name(recipe.train_mode)
+      << " mode, runs in " << attention::mode_name(recipe.default_mode) << " mode"
+      << (student->config.lora ? ", LoRA adapters unmerged: lincat merge folds them in" : "") << ")\n";
+  return 0;
+}
+
+}  // namespace lincat::train

@@ -1,0 +1,106 @@
+// A conversion recipe (docs/algorithms.md section 7): every setting of `lincat convert`, read
+// from YAML (a file or a built-in name), overridden by `--set key=value`, and written back out
+// resolved so that a run can be repeated exactly.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "lincat/attention/modes.h"
+
+namespace lincat::train {
+
+// How the learning rate moves over a stage: constant, cosine decay to zero, or halved when the
+// held-out loss stops improving (reduce-on-plateau, evaluated every eval_interval steps).
+enum class LrSchedule { Constant, Cosine, Plateau };
+
+struct OptimiserSettings {
+  double learning_rate = 1e-2;
+  double weight_decay = 0.0;
+  LrSchedule schedule = LrSchedule::Constant;
+  int64_t warmup_steps = 0;
+  double clip_norm = 0.0;  // gradient-norm clipping; 0: off
+};
+
+struct StageSettings {
+  int64_t steps = 0;         // 0: the stage is skipped
+  int64_t token_budget = 0;  // > 0: steps = ceil(token_budget / tokens_per_step) instead
+  OptimiserSettings optimiser;
+  int64_t eval_interval = 0;            // steps between held-out evaluations; 0: none
+  int64_t early_stopping_patience = 0;  // evaluations without improvement before stopping; 0: never
+};
+
+struct Stage1Settings : StageSettings {
+  double output_mse_weight = 1.0;        // weight of 1000 * MSE(y_student, y_teacher)
+  double attention_weight_weight = 0.0;  // weight of the soft cross-entropy on attention weights
+  int64_t query_block = 256;             // query rows per block of the attention-weight loss
+};
+
+struct LoraSettings {
+  std::vector<std::string> targets = {"q_proj", "k_proj", "v_proj", "o_proj"};
+  int64_t rank = 8;
+  double alpha = 16;
+  double dropout = 0.0;
+};
+
+struct Stage2Settings : StageSettings {
+  LoraSettings lora;
+  bool train_feature_maps = false;  // phi and theta also train in stage 2
+  double kl_weight = 0.0;           // weight of KL(teacher || student) on next-token distributions
+};
+
+enum class SsdGranularity { Step, Layer, Head };
+
+// Scheduled Sliding-window Dropout: during stage 2, with probability p(t) a unit (the whole
+// step, a layer or a head) runs in linear mode. Schedules are piecewise constant over the
+// training fraction t in [0, 1): n values cover n equal phases.
+struct SsdSettings {
+  bool enabled = false;
+  SsdGranularity granularity = SsdGranularity::Layer;
+  std::vector<double> drop_schedule = {0.9, 0.75, 0.5};
+  std::vector<int64_t> window_schedule;  // empty: the attention window throughout
+};
+
+struct DataSettings {
+  int64_t sequence_length = 1024;
+  int64_t tokens_per_step = 8192;  // sequences per step = tokens_per_step / sequence_length
+  int64_t micro_batch = 1;         // sequences per forward pass (gradient accumulation in between)
+  double eval_fraction = 0.05;     // held-out share of the packed sequences
+  std::string format = "auto";     // auto, text, jsonl or alpaca
+  std::string cache_dir;           // empty: $LINCAT_CACHE_DIR or ~/.cache/lincat
+};
+
+struct Recipe {
+  std::string name;
+  attention::HybridConfig attention;
+  attention::Mode train_mode = attention::Mode::Hybrid;    // mode the student trains in
+  attention::Mode default_mode = attention::Mode::Hybrid;  // mode the converted model runs in
+  DataSettings data;
+  Stage1Settings stage1;
+  Stage2Settings stage2;
+  SsdSettings ssd;
+  uint64_t seed = 0;
+  int64_t checkpoint_interval = 50;  // steps between checkpoints
+  int64_t log_interval = 1;          // steps between training-log lines
+};
+
+// The built-in recipes: lolcats, hedgecats, ssd, linear.
+const std::vector<std::string>& builtin_recipe_names();
+
+// A built-in name or a YAML file. UserError naming the file and line for unknown keys and
+// values of the wrong type, and listing the built-ins for a name that is neither.
+Recipe load_recipe(const std::string& name_or_path);
+
+// Applies "a.b.c=value" (value parsed as YAML). UserError naming the --set flag if malformed.
+void apply_override(Recipe& recipe, const std::string& assignment);
+
+// Throws UserError when settings contradict each other or are out of range.
+void validate(const Recipe& recipe);
+
+// The recipe as YAML that load_recipe reads back into the same recipe.
+std::string to_yaml(const Recipe& recipe);
+
+// Steps a stage runs: its token budget divided by tokens per step when set, else its steps.
+int64_t stage_steps(const StageSettings& stage, const DataSettings& data);
+
+}  // namespace lincat::train

@@ -1,0 +1,56 @@
+// The loop every training stage shares: learning-rate schedule, optimiser steps, clipping,
+// held-out evaluation with keep-best and early stopping, the JSONL training log, progress,
+// periodic and on-signal checkpoints, and the NaN/Inf stop.
+#pragma once
+#include <nlohmann/json.hpp>
+
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "lincat/train/adamw.h"
+#include "lincat/train/checkpoint.h"
+#include "lincat/train/progress.h"
+#include "lincat/train/recipe.h"
+
+namespace lincat::train {
+
+struct StepResult {
+  double loss = 0;
+  nlohmann::json fields = nlohmann::json::object();  // extra log fields (loss parts, SSD draws)
+};
+
+struct StageTask {
+  int stage = 1;
+  int64_t total_steps = 0;
+  StageSettings settings;
+  int64_t tokens_per_step = 0;
+  std::function<StepResult(int64_t step)> train_step;  // forward and backward on step's batch
+  std::function<double()> evaluate;                    // held-out loss; empty: no held-out data
+};
+
+struct RunContext {
+  Model& model;
+  std::string checkpoint_path;
+  std::string log_path;
+  std::vector<std::string> log_lines;  // the training log, rewritten atomically when saved
+  Progress progress;
+  int64_t checkpoint_interval = 50;
+  int64_t log_interval = 1;
+  int64_t stop_after_steps = 0;  // test hook: act as on SIGINT after this many steps of this run
+  int64_t steps_this_run = 0;
+
+  void write_log() const;
+  void checkpoint(const TrainingState& state, const AdamW* optimiser, const std::map<std::string, at::Tensor>& best);
+};
+
+enum class StageEnd { Finished, Interrupted };
+
+// Runs `task` from state.step on. Interrupted: a checkpoint was written. Finished: the best
+// evaluated tensors (if any evaluation ran) are back in the model and state.stage_finished is set.
+// Throws UserError (after writing the log) when the loss is NaN or Inf; the last checkpoint stays.
+StageEnd run_stage(const StageTask& task, AdamW& optimiser, TrainingState& state,
+                   std::map<std::string, at::Tensor>& best, RunContext& context);
+
+}  // namespace lincat::train

@@ -1,0 +1,17 @@
+// The stage-2 forward pass of a converted model, where Scheduled Sliding-window Dropout may run
+// some layers or heads in linear mode while the rest run in the training mode.
+#pragma once
+#include <torch/torch.h>
+
+#include "lincat/model/model.h"
+#include "lincat/train/schedules.h"
+
+namespace lincat::train {
+
+// ids [B, T] -> logits [B, T, V] (float32). Every layer's attention runs in `mode` with the
+// hybrid settings `hybrid` (SSD may shrink the window), except the heads `drops` marks, which run
+// in linear mode. `drops` empty: nothing dropped.
+at::Tensor student_logits(const Model& model, const at::Tensor& ids, attention::Mode mode,
+                          const attention::HybridConfig& hybrid, const DropPlan& drops);
+
+}  // namespace lincat::train

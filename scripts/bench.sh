@@ -18,5 +18,11 @@ $lincat bench model --random-params 100000000 --json "$out/model-100m.json"
 echo "== bench attention"
 $lincat bench attention --json "$out/attention.json"
 echo "== bench decode: fixture converted with window 64"
+rm -rf "$converted" "$out/llama-gqa-w8"
 $lincat convert-init "$fixture" --out "$converted" --window 64 >/dev/null
 $lincat bench decode "$converted" --contexts 512,4096,32768 --json "$out/decode.json"
+echo "== bench eval: 1000 multiple-choice items, fixture converted with window 8"
+$lincat convert-init "$fixture" --out "$out/llama-gqa-w8" --window 8 --feature-dim 8 >/dev/null
+$lincat bench eval "$out/llama-gqa-w8" --attention softmax,hybrid,window,linear,sinks,none --items 1000 --json "$out/eval.json"
+echo "== bench train: random ~100M Llama, sequence 1024"
+$lincat bench train --json "$out/train.json"

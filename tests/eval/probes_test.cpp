@@ -53,7 +53,9 @@ TEST(EvalProbes, PasskeySitsAtTheRequestedDistanceAndIsTheAnswer) {
   for (const auto& item : items) {
     EXPECT_EQ(item.context.front(), 1);  // BOS
     EXPECT_GE(item.distance, item.requested_distance);
-    if (item.requested_distance >= 64) EXPECT_EQ(item.distance, item.requested_distance);
+    if (item.requested_distance >= 64) {
+      EXPECT_EQ(item.distance, item.requested_distance);
+    }
     EXPECT_EQ(item.choices.size(), 4u);
     // The true key's tokens start exactly `distance` tokens before the end of the context.
     const auto& key = item.choices[item.gold];

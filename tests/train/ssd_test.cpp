@@ -21,7 +21,9 @@ TEST(TrainSsd, RealisedDropRateFollowsTheSchedule) {
       const auto phase = static_cast<size_t>(fraction * 3);
       dropped[phase] += drop_rate(plan);
       counted[phase] += 1;
-      if (g == SsdGranularity::Step) EXPECT_TRUE(drop_rate(plan) == 0 || drop_rate(plan) == 1);
+      if (g == SsdGranularity::Step) {
+        EXPECT_TRUE(drop_rate(plan) == 0 || drop_rate(plan) == 1);
+      }
       if (g == SsdGranularity::Layer) {
         for (const auto& layer : plan) EXPECT_EQ(std::count(layer.begin(), layer.end(), layer[0]), 8);
       }

@@ -21,11 +21,18 @@ struct GenerateFlags {
 };
 
 // Prints the text of the tokens generated so far as it grows. Decoding the whole suffix each time
-// (not token by token) keeps SentencePiece's spacing and multi-byte characters right.
+// (not token by token) keeps SentencePiece's spacing and multi-byte characters right. A model
+// whose vocabulary is larger than its tokenizer's can emit ids with no text: they print as <id>.
 class TextStreamer {
  public:
   explicit TextStreamer(const io::Tokenizer& tokenizer) : tokenizer_(tokenizer) {}
   void add(int64_t id) {
+    if (id >= tokenizer_.vocab_size()) {
+      std::cout << "<" << id << ">" << std::flush;
+      ids_.clear();
+      printed_ = 0;
+      return;
+    }
     ids_.push_back(id);
     const std::string text = tokenizer_.decode(ids_);
     if (text.size() > printed_ && text.compare(0, printed_, text, 0, printed_) == 0) {
@@ -62,6 +69,10 @@ int run_generate(const GenerateFlags& flags) {
     check_token_ids(*model, prompt, "--prompt (tokenizer and model disagree on the vocabulary)");
   }
 
+  if (tokenizer && tokenizer->vocab_size() < model->config.vocab_size) {
+    std::cerr << "warning: " << tokenizer_path << " has " << tokenizer->vocab_size() << " pieces, the model "
+              << model->config.vocab_size << "; ids without a piece print as <id>\n";
+  }
   std::unique_ptr<TextStreamer> streamer;
   if (tokenizer) streamer = std::make_unique<TextStreamer>(*tokenizer);
   GenerationOptions generation = flags.generation;

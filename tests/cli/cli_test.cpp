@@ -1,6 +1,8 @@
 // The CLI contract: exact command forms, outputs, exit codes (0 ok, 2 bad input, 1 internal).
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "lincat/io/hf_config.h"
 #include "lincat/io/safetensors.h"
 #include "lincat/io/tensor_io.h"
@@ -49,6 +51,21 @@ TEST(Cli, SamplingIsReproducibleFromASeed) {
   ASSERT_EQ(a.exit_code, 0) << a.err;
   EXPECT_EQ(last_line(a.out), last_line(b.out));
   EXPECT_NE(last_line(a.out), last_line(c.out));
+}
+
+// A prompt goes through the model directory's tokenizer; this test tokenizer (300 pieces) is
+// smaller than the fixture's vocabulary (512), so some generated ids have no text.
+TEST(Cli, GenerateFromATextPromptWithTheModelsTokenizer) {
+  lincat::test::TempDir dir;
+  for (const std::string file : {"config.json", "model.safetensors"}) {
+    std::filesystem::copy_file(kLlama + "/" + file, dir.file(file));
+  }
+  std::filesystem::copy_file(LINCAT_TEST_DATA "/tokenizer/tiny.model", dir.file("tokenizer.model"));
+  const auto result = run_lincat("generate " + dir.path() + " --prompt 'This is free software.' --max-new-tokens 12");
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_NE(result.err.find("warning: "), std::string::npos) << result.err;
+  EXPECT_NE(result.err.find("prefill: 9 tokens"), std::string::npos) << result.err;  // BOS + 8 pieces
+  EXPECT_FALSE(result.out.empty());
 }
 
 TEST(Cli, InfoDescribesTheModel) {

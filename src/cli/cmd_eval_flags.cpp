@@ -22,21 +22,6 @@ void TaskFlags::add_to(CLI::App& command, bool tasks_required) {
   command.add_option("--tokenizer", tokenizer, "SentencePiece model (default: MODEL/tokenizer.model)");
 }
 
-std::vector<std::string> split_list(const std::string& text, const std::string& flag) {
-  std::vector<std::string> items;
-  size_t pos = 0;
-  while (pos <= text.size()) {
-    const size_t comma = std::min(text.find(',', pos), text.size());
-    std::string item = text.substr(pos, comma - pos);
-    item.erase(0, item.find_first_not_of(" \t"));
-    item.erase(item.find_last_not_of(" \t") + 1);
-    if (item.empty()) throw UserError(flag + " '" + text + "': empty item in the comma-separated list");
-    items.push_back(item);
-    pos = comma + 1;
-  }
-  return items;
-}
-
 std::vector<std::string> TaskFlags::task_names() const { return tasks.empty() ? std::vector<std::string>{} : split_list(tasks, "--tasks"); }
 
 std::vector<eval::Task> TaskFlags::load_tasks() const {

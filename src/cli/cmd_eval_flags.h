@@ -1,5 +1,6 @@
 // Flags shared by `lincat eval` and `lincat diagnose`, and the evaluation they drive.
 #pragma once
+#include "cli/flags.h"
 #include <CLI/CLI.hpp>
 
 #include <string>
@@ -25,8 +26,6 @@ struct TaskFlags {
   std::vector<eval::Task> load_tasks() const;
 };
 
-// "a, b,c" -> {"a", "b", "c"}; UserError naming `flag` for an empty item.
-std::vector<std::string> split_list(const std::string& text, const std::string& flag);
 
 // "hybrid,window" -> modes, each checked against `model`.
 std::vector<attention::Mode> parse_modes(const std::string& text, const Model& model);

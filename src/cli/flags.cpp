@@ -33,14 +33,24 @@ attention::Mode ModelFlags::mode(const Model& model) const {
   return parsed;
 }
 
-std::vector<int64_t> parse_id_list(const std::string& text, const std::string& flag) {
-  std::vector<int64_t> ids;
+std::vector<std::string> split_list(const std::string& text, const std::string& flag) {
+  std::vector<std::string> items;
   size_t pos = 0;
   while (pos <= text.size()) {
     const size_t comma = std::min(text.find(',', pos), text.size());
     std::string item = text.substr(pos, comma - pos);
     item.erase(0, item.find_first_not_of(" \t"));
     item.erase(item.find_last_not_of(" \t") + 1);
+    if (item.empty()) throw UserError(flag + " '" + text + "': empty item in the comma-separated list");
+    items.push_back(item);
+    pos = comma + 1;
+  }
+  return items;
+}
+
+std::vector<int64_t> parse_id_list(const std::string& text, const std::string& flag) {
+  std::vector<int64_t> ids;
+  for (const std::string& item : split_list(text, flag)) {
     size_t used = 0;
     long long value = 0;
     try {
@@ -48,11 +58,10 @@ std::vector<int64_t> parse_id_list(const std::string& text, const std::string& f
     } catch (const std::exception&) {
       used = 0;
     }
-    if (item.empty() || used != item.size()) {
+    if (used != item.size()) {
       throw UserError(flag + " '" + text + "': expected comma-separated integers, found '" + item + "'");
     }
     ids.push_back(value);
-    pos = comma + 1;
   }
   return ids;
 }

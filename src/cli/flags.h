@@ -22,6 +22,9 @@ struct ModelFlags {
   attention::Mode mode(const Model& model) const;
 };
 
+// "a, b,c" -> {"a", "b", "c"}; UserError naming `flag` on an empty item.
+std::vector<std::string> split_list(const std::string& text, const std::string& flag);
+
 // "1,2,3" (spaces allowed) -> ids; UserError naming `flag` on anything else.
 std::vector<int64_t> parse_id_list(const std::string& text, const std::string& flag);
 

@@ -9,6 +9,7 @@ packages=(
   libsentencepiece-dev sentencepiece     # tokenizer library (and spm_train for test fixtures)
   nlohmann-json3-dev libcli11-dev libyaml-cpp-dev
   libgtest-dev libbenchmark-dev
+  python3                                # scripts/build_heldout_tasks.py (and its test)
 )
 
 missing=()

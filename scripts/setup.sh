@@ -6,6 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config ccache
   libtorch-dev libopenblas0-pthread      # tensors, autograd, optimisers; a fast BLAS for them
+  libgloo-dev                            # headers of c10d's Gloo process group (multi-process runs)
   libsentencepiece-dev sentencepiece     # tokenizer library (and spm_train for test fixtures)
   nlohmann-json3-dev libcli11-dev libyaml-cpp-dev
   libgtest-dev libbenchmark-dev

@@ -26,6 +26,8 @@ struct ConvertFlags {
   const CLI::Option* stage2_given = nullptr;
   std::vector<std::string> overrides;
   int64_t stop_after_steps = 0;
+  DistFlags dist;
+  bool layer_parallel = false;
 };
 
 int run_convert(const ConvertFlags& flags) {
@@ -36,7 +38,10 @@ int run_convert(const ConvertFlags& flags) {
   options.out_dir = flags.out;
   options.resume = flags.resume;
   options.stop_after_steps = flags.stop_after_steps;
-  options.load = flags.model.load_options();
+  ModelFlags model = flags.model;
+  options.dist = flags.dist.settings(model.device);
+  options.layer_parallel = flags.layer_parallel;
+  options.load = model.load_options();
   options.recipe = train::load_recipe(flags.recipe);
   for (const std::string& assignment : flags.overrides) train::apply_override(options.recipe, assignment);
   // The dedicated flags win over the recipe and --set.
@@ -75,6 +80,9 @@ void add_convert_command(CLI::App& app, Action& action) {
   command->add_option("--set", flags->overrides, "override a recipe setting: key=value, e.g. stage1.learning_rate=0.005");
   command->add_option("--stop-after-steps", flags->stop_after_steps,
                       "testing: checkpoint and stop after N steps of this run, exactly as on Ctrl-C (exit 130)");
+  flags->dist.add_to(*command);
+  command->add_flag("--layer-parallel", flags->layer_parallel,
+                    "with several processes: stage 1 gives each a block of layers instead of a part of each batch");
   command->callback([flags, &action] { action = [flags] { return run_convert(*flags); }; });
 }
 

@@ -33,6 +33,30 @@ attention::Mode ModelFlags::mode(const Model& model) const {
   return parsed;
 }
 
+void DistFlags::add_to(CLI::App& command) {
+  world_size_given = command.add_option("--world-size", world_size, "number of cooperating processes (default: WORLD_SIZE or 1)");
+  rank_given = command.add_option("--rank", rank, "this process's rank, 0 to world size - 1 (default: RANK or 0)");
+  addr_given = command.add_option("--master-addr", master_addr,
+                                  "address of rank 0's machine, the rendezvous (default: MASTER_ADDR or 127.0.0.1)");
+  port_given = command.add_option("--master-port", master_port, "rendezvous port on rank 0's machine (default: MASTER_PORT or 29500)");
+  command.add_option("--dist-timeout", timeout_seconds,
+                     "seconds to wait for the other processes at start-up and in any exchange")
+      ->capture_default_str();
+}
+
+dist::Settings DistFlags::settings(std::string& device) const {
+  dist::Settings s = dist::settings_from_environment();
+  if (world_size_given->count()) s.world_size = world_size;
+  if (rank_given->count()) s.rank = rank;
+  if (addr_given->count()) s.master_addr = master_addr;
+  if (port_given->count()) s.master_port = master_port;
+  s.timeout_seconds = timeout_seconds;
+  dist::validate(s);
+  s.gpu = device.rfind("cuda", 0) == 0;
+  if (device == "cuda" && s.distributed()) device = "cuda:" + std::to_string(s.local_rank);
+  return s;
+}
+
 std::vector<std::string> split_list(const std::string& text, const std::string& flag) {
   std::vector<std::string> items;
   size_t pos = 0;

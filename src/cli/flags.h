@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "lincat/dist/settings.h"
 #include "lincat/model/model.h"
 
 namespace lincat::cli {
@@ -20,6 +21,26 @@ struct ModelFlags {
   LoadOptions load_options() const;
   // The --attention mode checked against `model`, or the model's default mode.
   attention::Mode mode(const Model& model) const;
+};
+
+// --world-size, --rank, --master-addr, --master-port, --dist-timeout: the processes of a run.
+// The variables torch's launchers set (WORLD_SIZE, RANK, LOCAL_RANK, MASTER_ADDR, MASTER_PORT)
+// are the defaults; given flags win.
+struct DistFlags {
+  int world_size = 1;
+  int rank = 0;
+  std::string master_addr;
+  int master_port = 0;
+  double timeout_seconds = 300;
+  CLI::Option* world_size_given = nullptr;
+  CLI::Option* rank_given = nullptr;
+  CLI::Option* addr_given = nullptr;
+  CLI::Option* port_given = nullptr;
+
+  void add_to(CLI::App& command);
+  // The settings, validated; `device` ("cpu", "cuda", "cuda:N") picks the backend and, for a bare
+  // "cuda" with several processes, cuda:LOCAL_RANK. UserError naming the flag or variable.
+  dist::Settings settings(std::string& device) const;
 };
 
 // "a, b,c" -> {"a", "b", "c"}; UserError naming `flag` on an empty item.

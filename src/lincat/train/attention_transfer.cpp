@@ -1,5 +1,6 @@
 #include "lincat/train/attention_transfer.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -68,7 +69,8 @@ at::Tensor attention_ce_block(const at::Tensor& q, const at::Tensor& keys, const
 }  // namespace
 
 TransferLosses transfer_losses(const Model& model, const at::Tensor& ids, attention::Mode mode,
-                               const Stage1Settings& settings, double scale, bool backward) {
+                               const Stage1Settings& settings, double scale, bool backward,
+                               int64_t first_layer, int64_t end_layer) {
   const ModelConfig& c = model.config;
   const attention::HybridConfig& h = *c.hybrid;
   const int64_t B = ids.size(0), T = ids.size(1), H = c.num_heads, L = c.num_layers;
@@ -79,7 +81,8 @@ TransferLosses transfer_losses(const Model& model, const at::Tensor& ids, attent
   // One teacher pass: each layer's q, k, v and softmax output feed the student's loss for that
   // layer and then the teacher's residual stream; the logits are never computed.
   at::Tensor stream = at::embedding(model.weights.embed_tokens, ids.to(model.device));  // [B, T, D]
-  for (int64_t i = 0; i < L; ++i) {
+  const int64_t end = end_layer < 0 ? L : std::min(end_layer, L);
+  for (int64_t i = 0; i < end; ++i) {
     const LayerWeights& layer = model.weights.layers[static_cast<size_t>(i)];
     QueryKeyValue qkv;
     at::Tensor teacher_output;  // [B, H, T, d]
@@ -88,13 +91,14 @@ TransferLosses transfer_losses(const Model& model, const at::Tensor& ids, attent
       qkv = project_qkv(model, layer, rms_norm(stream, layer.input_norm, c.rms_norm_eps), 0);
       teacher_output = attention::softmax_attention(qkv.q, qkv.k, qkv.v, 0, 0, c.sliding_window);
     }
-    if (settings.output_mse_weight > 0) {
+    const bool trains = i >= first_layer;
+    if (trains && settings.output_mse_weight > 0) {
       const at::Tensor student = attention::chunked_attention(qkv.q, qkv.k, qkv.v, layer.hybrid, h, mode);
       const at::Tensor mse = 1000.0 * (student.to(at::kFloat) - teacher_output.to(at::kFloat)).pow(2).mean();
       losses.output_mse += mse.item<double>() / static_cast<double>(L);
       if (backward) (mse * (scale * settings.output_mse_weight / static_cast<double>(L))).backward();
     }
-    if (settings.attention_weight_weight > 0) {
+    if (trains && settings.attention_weight_weight > 0) {
       const at::Tensor q = qkv.q.to(at::kFloat);                                      // [B, H, T, d]
       const at::Tensor keys = attention::detail::expand_kv(qkv.k.to(at::kFloat), H);  // [B, H, T, d]
       const double rows = static_cast<double>(B * H * T * L);
@@ -104,7 +108,7 @@ TransferLosses transfer_losses(const Model& model, const at::Tensor& ids, attent
         if (backward) (ce * (scale * settings.attention_weight_weight)).backward();
       }
     }
-    if (i + 1 < L) {
+    if (i + 1 < end) {
       at::NoGradGuard no_grad;
       stream = stream + project_output(layer, teacher_output);
       stream = stream + mlp_block(layer, rms_norm(stream, layer.post_attention_norm, c.rms_norm_eps));

@@ -19,7 +19,11 @@ struct TransferLosses {
 // The transfer losses of `model` (a converted model) on ids [B, T] in `mode`. With `backward`,
 // also accumulates d(scale * total)/d(parameters); gradients flow per layer and per query block,
 // so no graph ever holds more than one layer's outputs or one [B, H, block, T] weight block.
+// Only layers [first_layer, end_layer) (end_layer -1: the last) contribute, each still weighted
+// 1 / num_layers, so the losses of disjoint layer ranges add up to the whole model's (stage 1's
+// layer-parallel mode: the teacher pass stops after end_layer).
 TransferLosses transfer_losses(const Model& model, const at::Tensor& ids, attention::Mode mode,
-                               const Stage1Settings& settings, double scale, bool backward);
+                               const Stage1Settings& settings, double scale, bool backward,
+                               int64_t first_layer = 0, int64_t end_layer = -1);
 
 }  // namespace lincat::train

@@ -5,6 +5,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "lincat/dist/process_group.h"
+#include "lincat/dist/shard.h"
 #include "lincat/model/converted_model.h"
 #include "lincat/train/attention_transfer.h"
 #include "lincat/train/finetune_loss.h"
@@ -59,15 +61,16 @@ class BatchOrder {
   std::vector<int64_t> order_;
 };
 
-// Calls `each(ids [b, T], loss_mask [b, T], b / total)` on micro-batches of the given sequences.
-void for_micro_batches(const TokenSequences& data, const std::vector<int64_t>& indices, int64_t micro_batch,
-                       const std::function<void(const at::Tensor&, const at::Tensor&, double)>& each) {
-  const auto total = static_cast<int64_t>(indices.size());
-  for (int64_t start = 0; start < total; start += micro_batch) {
-    const int64_t size = std::min(micro_batch, total - start);
+// Calls `each(ids [b, T], loss_mask [b, T], b / global)` on micro-batches of the given sequences,
+// `global` being the size of the batch (across all ranks) they are part of.
+void for_micro_batches(const TokenSequences& data, const std::vector<int64_t>& indices, int64_t global,
+                       int64_t micro_batch, const std::function<void(const at::Tensor&, const at::Tensor&, double)>& each) {
+  const auto count = static_cast<int64_t>(indices.size());
+  for (int64_t start = 0; start < count; start += micro_batch) {
+    const int64_t size = std::min(micro_batch, count - start);
     const at::Tensor index = torch::tensor(std::vector<int64_t>(indices.begin() + start, indices.begin() + start + size));
     each(data.ids.index_select(0, index), data.loss_mask.index_select(0, index),
-         static_cast<double>(size) / static_cast<double>(total));
+         static_cast<double>(size) / static_cast<double>(global));
   }
 }
 
@@ -97,7 +100,7 @@ void check_fresh_output(const ConvertOptions& o, const std::string& checkpoint) 
 
 }  // namespace
 
-int run_conversion(const ConvertOptions& o, std::ostream& out, std::ostream& progress_stream, bool terminal) {
+int run_conversion(const ConvertOptions& o, std::ostream& summary, std::ostream& progress_display, bool terminal) {
   const Recipe& recipe = o.recipe;
   validate(recipe);
   std::error_code error;
@@ -115,16 +118,21 @@ int run_conversion(const ConvertOptions& o, std::ostream& out, std::ostream& pro
       throw UserError("--resume: the recipe and overrides differ from the interrupted run's (" + recipe_path +
                       "); resume with the same --recipe, --set and step flags");
     }
-  } else {
-    write_file_atomically(recipe_path, resolved);
   }
+  dist::Group group(o.dist);  // waits for the other ranks; a no-op for one process
+  std::ostream quiet(nullptr);  // ranks other than 0 print and write nothing
+  std::ostream& out = group.writes_outputs() ? summary : quiet;
+  std::ostream& progress_stream = group.writes_outputs() ? progress_display : quiet;
+  if (!o.resume && group.writes_outputs()) write_file_atomically(recipe_path, resolved);
 
   const auto teacher = load_model(o.model_dir, o.load);
   const std::string tokenizer = o.tokenizer.empty() ? (fs::path(o.model_dir) / "tokenizer.model").string() : o.tokenizer;
   if (!fs::exists(tokenizer)) throw UserError(tokenizer + ": no tokenizer; pass --tokenizer PATH");
   const std::string cache_dir = recipe.data.cache_dir.empty() ? default_cache_dir() : recipe.data.cache_dir;
+  if (!group.writes_outputs()) group.barrier();  // rank 0 tokenises and caches first
   const TokenisedData tokens =
       tokenise_with_cache(o.data, recipe.data.format, tokenizer, recipe.data.sequence_length, cache_dir);
+  if (group.writes_outputs()) group.barrier();
   const DataSplit data = split_held_out(tokens.sequences, recipe.data.eval_fraction);
   const int64_t T = recipe.data.sequence_length;
   out << "data: " << tokens.sequences.count() << " sequences of " << T << " tokens, " << data.held_out.count()
@@ -138,6 +146,13 @@ int run_conversion(const ConvertOptions& o, std::ostream& out, std::ostream& pro
   const int64_t per_step = std::max<int64_t>(1, recipe.data.tokens_per_step / T);
   const int64_t micro_batch = std::min(recipe.data.micro_batch, per_step);
   BatchOrder order(data.train.count(), per_step, recipe.seed);
+  // Data parallel: each rank takes its block of a step's global batch (and of the held-out set).
+  // Stage 1 layer parallel: each rank takes the whole batch and its block of layers.
+  const auto my_share = [&](const std::vector<int64_t>& all) { return dist::rank_share(all, group.rank(), group.world_size()); };
+  const bool layer_parallel = o.layer_parallel && group.distributed();
+  const dist::Slice my_layers = layer_parallel
+                                    ? dist::rank_slice(student->config.num_layers, group.rank(), group.world_size())
+                                    : dist::Slice{0, student->config.num_layers};
 
   TrainingState state;
   state.seed = recipe.seed;
@@ -145,6 +160,7 @@ int run_conversion(const ConvertOptions& o, std::ostream& out, std::ostream& pro
   RunContext context{*student, checkpoint_path, (fs::path(o.out_dir) / kTrainingLogFile).string(), {},
                      Progress(progress_stream, terminal), recipe.checkpoint_interval, recipe.log_interval,
                      o.stop_after_steps};
+  context.group = &group;
   if (o.resume) {
     checkpoint = load_training_checkpoint(checkpoint_path);
     state = checkpoint.state;
@@ -177,21 +193,28 @@ int run_conversion(const ConvertOptions& o, std::ostream& out, std::ostream& pro
     task.train_step = [&](int64_t step) {
       StepResult result;
       TransferLosses sum;
-      for_micro_batches(data.train, order.batch(step), micro_batch, [&](const at::Tensor& ids, const at::Tensor&, double share) {
-        const TransferLosses l = transfer_losses(*student, ids, recipe.train_mode, recipe.stage1, share, true);
+      const std::vector<int64_t> batch = order.batch(step);
+      const auto global = static_cast<int64_t>(batch.size());
+      for_micro_batches(data.train, layer_parallel ? batch : my_share(batch), global, micro_batch,
+                        [&](const at::Tensor& ids, const at::Tensor&, double share) {
+        const TransferLosses l = transfer_losses(*student, ids, recipe.train_mode, recipe.stage1, share, true,
+                                                 my_layers.begin, my_layers.end);
         sum.output_mse += share * l.output_mse;
         sum.attention_ce += share * l.attention_ce;
         sum.total += share * l.total;
       });
       result.loss = sum.total;
-      result.fields = {{"output_mse", sum.output_mse}, {"attention_ce", sum.attention_ce}};
+      result.parts = {{"output_mse", sum.output_mse}, {"attention_ce", sum.attention_ce}};
       return result;
     };
     if (data.held_out.count() > 0) {
       task.evaluate = [&] {
         double total = 0;
-        for_micro_batches(data.held_out, all_indices(data.held_out), micro_batch, [&](const at::Tensor& ids, const at::Tensor&, double share) {
-          total += share * transfer_losses(*student, ids, recipe.train_mode, recipe.stage1, share, false).total;
+        const std::vector<int64_t> held = all_indices(data.held_out);
+        for_micro_batches(data.held_out, layer_parallel ? held : my_share(held), data.held_out.count(), micro_batch,
+                          [&](const at::Tensor& ids, const at::Tensor&, double share) {
+          total += share * transfer_losses(*student, ids, recipe.train_mode, recipe.stage1, share, false,
+                                           my_layers.begin, my_layers.end).total;
         });
         return total;
       };
@@ -235,7 +258,9 @@ int run_conversion(const ConvertOptions& o, std::ostream& out, std::ostream& pro
         result.fields = {{"ssd_drop_probability", p}, {"ssd_drop_rate", drop_rate(drops)}, {"window", hybrid.window}};
       }
       FinetuneLosses sum;
-      for_micro_batches(data.train, order.batch(step), micro_batch, [&](const at::Tensor& ids, const at::Tensor& mask, double share) {
+      const std::vector<int64_t> batch = order.batch(step);
+      for_micro_batches(data.train, my_share(batch), static_cast<int64_t>(batch.size()), micro_batch,
+                        [&](const at::Tensor& ids, const at::Tensor& mask, double share) {
         const FinetuneLosses l = finetune_losses(*student, teacher.get(), ids, mask, recipe.train_mode, hybrid, drops,
                                                  recipe.stage2.kl_weight, share, true);
         sum.cross_entropy += share * l.cross_entropy;
@@ -243,14 +268,15 @@ int run_conversion(const ConvertOptions& o, std::ostream& out, std::ostream& pro
         sum.total += share * l.total;
       });
       result.loss = sum.total;
-      result.fields["cross_entropy"] = sum.cross_entropy;
-      if (recipe.stage2.kl_weight > 0) result.fields["kl"] = sum.kl;
+      result.parts["cross_entropy"] = sum.cross_entropy;
+      if (recipe.stage2.kl_weight > 0) result.parts["kl"] = sum.kl;
       return result;
     };
     if (data.held_out.count() > 0) {
       task.evaluate = [&] {  // never drops: the model as it will run
         double total = 0;
-        for_micro_batches(data.held_out, all_indices(data.held_out), micro_batch, [&](const at::Tensor& ids, const at::Tensor& mask, double share) {
+        for_micro_batches(data.held_out, my_share(all_indices(data.held_out)), data.held_out.count(), micro_batch,
+                          [&](const at::Tensor& ids, const at::Tensor& mask, double share) {
           total += share * finetune_losses(*student, nullptr, ids, mask, recipe.train_mode, recipe.attention, {}, 0, share, false).cross_entropy;
         });
         return total;
@@ -259,6 +285,7 @@ int run_conversion(const ConvertOptions& o, std::ostream& out, std::ostream& pro
     if (run_stage(task, optimiser, state, best, context) == StageEnd::Interrupted) return interrupted(state);
   }
 
+  if (!group.writes_outputs()) return 0;  // rank 0 holds the same model and writes it
   for (NamedParameter& p : trainable_tensors(*student)) p.tensor.requires_grad_(false);  // saved as plain weights
   save_model(*student, o.out_dir);
   // A tokenizer given by --tokenizer goes with the model, so that text prompts work on it.

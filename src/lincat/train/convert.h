@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "lincat/dist/settings.h"
 #include "lincat/model/model.h"
 #include "lincat/train/recipe.h"
 
@@ -20,8 +21,13 @@ struct ConvertOptions {
   bool resume = false;
   int64_t stop_after_steps = 0;  // test hook: checkpoint and stop as on SIGINT after N steps
   LoadOptions load;
+  dist::Settings dist;          // world size 1: this process alone
+  bool layer_parallel = false;  // stage 1: each rank trains a block of layers on the whole batch
 };
 
+// With several processes (options.dist) each rank runs this with the same options: a step's
+// batch is split among the ranks (stage 1 with layer_parallel: its layers) and gradients are
+// summed through c10d; only rank 0 writes files, so the output equals a one-process run's.
 // Exit code 0 when the model is written; 128 + signal (130 for the test hook) when interrupted
 // with a checkpoint saved. `out` gets the summary lines, `progress` the progress display.
 int run_conversion(const ConvertOptions& options, std::ostream& out, std::ostream& progress, bool terminal);

@@ -5,6 +5,7 @@
 
 #include "lincat/train/interrupt.h"
 #include "lincat/train/schedules.h"
+#include "lincat/util/compat.h"
 #include "lincat/util/atomic_file.h"
 #include "lincat/util/error.h"
 
@@ -28,9 +29,10 @@ void restore(AdamW& optimiser, const std::map<std::string, at::Tensor>& best) {
 }
 
 // Evaluates, keeps the best tensors and updates the plateau factor and patience count.
-json evaluate(const StageTask& task, AdamW& optimiser, TrainingState& state, std::map<std::string, at::Tensor>& best) {
+json evaluate(const StageTask& task, AdamW& optimiser, TrainingState& state, std::map<std::string, at::Tensor>& best,
+              dist::Group& group) {
   at::NoGradGuard no_grad;
-  const double loss = task.evaluate();
+  const double loss = group.all_reduce_sum(task.evaluate());
   if (loss < state.best_eval) {
     state.best_eval = loss;
     state.evals_without_improvement = 0;
@@ -42,9 +44,29 @@ json evaluate(const StageTask& task, AdamW& optimiser, TrainingState& state, std
   return {{"eval_loss", loss}, {"best_eval_loss", state.best_eval}};
 }
 
+// Sums this step's gradients, loss, loss parts and stop request across ranks (one collective for
+// the gradients, one for the numbers). Returns whether any rank asked to stop.
+bool reduce_step(dist::Group& group, AdamW& optimiser, StepResult& result) {
+  if (!group.distributed()) return false;
+  std::vector<at::Tensor> grads;
+  for (const NamedParameter& p : optimiser.parameters()) {
+    if (!compat::has_grad(p.tensor)) p.tensor.mutable_grad() = at::zeros_like(p.tensor);  // a rank with no data for it
+    grads.push_back(p.tensor.grad());
+  }
+  group.all_reduce_sum(grads);
+  std::vector<double> numbers{result.loss, InterruptGuard::requested() ? 1.0 : 0.0};
+  for (auto& [key, value] : result.parts.items()) numbers.push_back(value.get<double>());
+  group.all_reduce_sum(numbers);
+  result.loss = numbers[0];
+  size_t i = 2;
+  for (auto& [key, value] : result.parts.items()) value = numbers[i++];
+  return numbers[1] > 0;
+}
+
 }  // namespace
 
 void RunContext::write_log() const {
+  if (!writes_outputs()) return;
   std::string text;
   for (const std::string& line : log_lines) text += line + "\n";
   write_file_atomically(log_path, text);
@@ -52,6 +74,7 @@ void RunContext::write_log() const {
 
 void RunContext::checkpoint(const TrainingState& state, const AdamW* optimiser,
                             const std::map<std::string, at::Tensor>& best) {
+  if (!writes_outputs()) return;
   TrainingState saved = state;
   saved.log_lines = static_cast<int64_t>(log_lines.size());
   write_log();
@@ -65,12 +88,16 @@ StageEnd run_stage(const StageTask& task, AdamW& optimiser, TrainingState& state
   const auto run_start = std::chrono::steady_clock::now();
   const double seconds_before = state.seconds;
   const int64_t first_step = state.step;
+  dist::Group alone;
+  dist::Group& group = context.group != nullptr ? *context.group : alone;
   while (state.step < task.total_steps && !state.stage_finished) {
     const int64_t step = state.step;
     const auto step_start = std::chrono::steady_clock::now();
     const double learning_rate = learning_rate_at(s.optimiser, step, task.total_steps, state.plateau_factor);
+    dist::maybe_kill_for_test(group.rank(), step + 1);
     optimiser.zero_grad();
-    const StepResult result = task.train_step(step);
+    StepResult result = task.train_step(step);
+    const bool stop_requested = reduce_step(group, optimiser, result);
     if (!std::isfinite(result.loss)) {
       context.write_log();
       throw UserError("stage " + std::to_string(task.stage) + " step " + std::to_string(step + 1) + ": the loss is " +
@@ -87,9 +114,10 @@ StageEnd run_stage(const StageTask& task, AdamW& optimiser, TrainingState& state
     state.seconds = seconds_before + std::chrono::duration<double>(std::chrono::steady_clock::now() - run_start).count();
     line["tokens"] = state.tokens;
     line["seconds"] = state.seconds;
+    for (auto& [key, value] : result.parts.items()) line[key] = value;
     for (auto& [key, value] : result.fields.items()) line[key] = value;
     if (can_evaluate && (state.step % s.eval_interval == 0 || state.step == task.total_steps)) {
-      const json metrics = evaluate(task, optimiser, state, best);
+      const json metrics = evaluate(task, optimiser, state, best, group);
       for (auto& [key, value] : metrics.items()) line[key] = value;
       if (s.early_stopping_patience > 0 && state.evals_without_improvement >= s.early_stopping_patience) {
         line["early_stop"] = true;
@@ -107,7 +135,9 @@ StageEnd run_stage(const StageTask& task, AdamW& optimiser, TrainingState& state
                             per_step * static_cast<double>(task.total_steps - state.step));
     ++context.steps_this_run;
     const bool stop_hook = context.stop_after_steps > 0 && context.steps_this_run >= context.stop_after_steps;
-    if (InterruptGuard::requested() || stop_hook) {
+    // Several processes stop on the request they summed at this step, so all stop together.
+    const bool interrupted = group.distributed() ? stop_requested : InterruptGuard::requested();
+    if (interrupted || stop_hook) {
       context.progress.finish_stage();
       context.checkpoint(state, &optimiser, best);
       return StageEnd::Interrupted;

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "lincat/dist/process_group.h"
 #include "lincat/train/adamw.h"
 #include "lincat/train/checkpoint.h"
 #include "lincat/train/progress.h"
@@ -17,8 +18,9 @@
 namespace lincat::train {
 
 struct StepResult {
-  double loss = 0;
-  nlohmann::json fields = nlohmann::json::object();  // extra log fields (loss parts, SSD draws)
+  double loss = 0;                                   // this rank's share-weighted part of the loss
+  nlohmann::json fields = nlohmann::json::object();  // extra log fields, the same on every rank (SSD draws)
+  nlohmann::json parts = nlohmann::json::object();   // numeric loss parts, summed across ranks like loss
 };
 
 struct StageTask {
@@ -27,7 +29,7 @@ struct StageTask {
   StageSettings settings;
   int64_t tokens_per_step = 0;
   std::function<StepResult(int64_t step)> train_step;  // forward and backward on step's batch
-  std::function<double()> evaluate;                    // held-out loss; empty: no held-out data
+  std::function<double()> evaluate;  // this rank's part of the held-out loss; empty: no held-out data
 };
 
 struct RunContext {
@@ -40,6 +42,9 @@ struct RunContext {
   int64_t log_interval = 1;
   int64_t stop_after_steps = 0;  // test hook: act as on SIGINT after this many steps of this run
   int64_t steps_this_run = 0;
+  dist::Group* group = nullptr;  // the processes of the run; nullptr: this process alone
+
+  bool writes_outputs() const { return group == nullptr || group->writes_outputs(); }
 
   void write_log() const;
   void checkpoint(const TrainingState& state, const AdamW* optimiser, const std::map<std::string, at::Tensor>& best);
@@ -47,7 +52,10 @@ struct RunContext {
 
 enum class StageEnd { Finished, Interrupted };
 
-// Runs `task` from state.step on. Interrupted: a checkpoint was written. Finished: the best
+// Runs `task` from state.step on. With several processes (context.group), each step's gradients,
+// loss and parts are summed across ranks (each rank weights its share by its part of the global
+// batch), as are held-out losses and the stop request, so every rank takes the same decisions;
+// only rank 0 writes the log and checkpoints. Interrupted: a checkpoint was written. Finished: the best
 // evaluated tensors (if any evaluation ran) are back in the model and state.stage_finished is set.
 // Throws UserError (after writing the log) when the loss is NaN or Inf; the last checkpoint stays.
 StageEnd run_stage(const StageTask& task, AdamW& optimiser, TrainingState& state,

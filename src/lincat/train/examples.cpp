@@ -56,7 +56,7 @@ std::vector<Example> read_jsonl(const std::string& path, const std::string& text
     json record;
     try {
       record = json::parse(line);
-    } catch (const json::parse_error& e) {
+    } catch (const json::exception& e) {  // parse_error, or out_of_range for a number beyond double
       throw UserError(where + ": invalid JSON (" + std::string(e.what()) + ")");
     }
     examples.push_back(parse_record(record, format, where));
@@ -68,7 +68,7 @@ std::vector<Example> read_json_array(const std::string& path, const std::string&
   json root;
   try {
     root = json::parse(text);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, or out_of_range for a number beyond double
     throw UserError(path + ": invalid JSON (" + std::string(e.what()) + ")");
   }
   if (!root.is_array()) throw UserError(path + ": expected a JSON array of records");

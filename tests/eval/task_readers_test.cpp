@@ -129,6 +129,26 @@ TEST(EvalReaders, MissingFilesUnknownTasksAndFewShotAreExplained) {
                        "fewer than --num-fewshot 5"));
 }
 
+// Found by fuzz/tasks_fuzz.cpp: a number beyond the range of a double made the JSON parser throw
+// out_of_range, which escaped as an internal error instead of naming the file and line.
+TEST(EvalReaders, NumberBeyondDoubleRangeIsInvalidJsonNamingFileAndLine) {
+  lincat::test::TempDir dir;
+  std::FILE* f = std::fopen(dir.file("piqa.jsonl").c_str(), "w");
+  std::fputs("{\"goal\": \"a\", \"sol1\": \"b\", \"sol2\": \"c\", \"label\": 0}\n{\"goal\": 1e400}\n", f);
+  std::fclose(f);
+  EXPECT_TRUE(contains(user_error_message([&] { lincat::eval::load_task("piqa", dir.path(), 0); }),
+                       dir.file("piqa.jsonl") + ":2: not valid JSON"));
+}
+
+// From review, reproduced with fuzz/tasks_fuzz.cpp: std::regex_replace recursed once per
+// character of a "[...]" span and overflowed the stack on a long one (60 000 characters under
+// AddressSanitizer). The linear replacement keeps the regex's behaviour, line breaks included.
+TEST(EvalReaders, HellaswagLongBracketedSpanIsRemovedWithoutRecursing) {
+  EXPECT_EQ(lincat::eval::hellaswag_preprocess("a [" + std::string(1000000, 'x') + "] b"), "a b");
+  EXPECT_EQ(lincat::eval::hellaswag_preprocess("a[[b]d [c\nd] e[f\r[g]h"), "ad [c\nd] e[f\rh");
+  EXPECT_EQ(lincat::eval::hellaswag_preprocess("x [" + std::string(100000, '[') + "\ny"), "x [" + std::string(100000, '[') + "\ny");
+}
+
 TEST(EvalReaders, CsvUnterminatedQuoteNamesTheLineItOpened) {
   lincat::test::TempDir dir;
   std::FILE* f = std::fopen(dir.file("x.csv").c_str(), "w");

@@ -76,6 +76,24 @@ TEST(TrainData, BadDataIsReportedWithFileAndLine) {
                        "too few for one sequence of 64"));
 }
 
+// Found by fuzz/data_fuzz.cpp: a number beyond the range of a double made the JSON parser throw
+// out_of_range, which escaped as an internal error instead of naming the file and line.
+TEST(TrainData, NumberBeyondDoubleRangeIsInvalidJsonNamingFileAndLine) {
+  test::TempDir dir;
+  test::write_bytes(dir.file("big.jsonl"), "{\"text\": \"ok\"}\n{\"text\": \"a\", \"n\": 1e400}\n");
+  EXPECT_TRUE(contains(user_error_message([&] { read_examples(dir.file("big.jsonl"), "auto"); }),
+                       "big.jsonl:2: invalid JSON"));
+  test::write_bytes(dir.file("big.json"), "[{\"instruction\": \"x\", \"output\": \"y\", \"n\": -1e400}]");
+  EXPECT_TRUE(contains(user_error_message([&] { read_examples(dir.file("big.json"), "auto"); }),
+                       "big.json: invalid JSON"));
+}
+
+// From review while writing fuzz/data_fuzz.cpp: a sequence length of 0 divided by zero.
+TEST(TrainData, SequenceLengthBelowOneIsRefused) {
+  EXPECT_TRUE(contains(user_error_message([] { pack_examples({{"", "text"}}, characters, 1, 2, 0, "--data x.txt"); }),
+                       "--data x.txt: sequence length 0 (data.sequence_length) must be >= 1"));
+}
+
 TEST(TrainData, SecondTokenisationComesFromTheCache) {
   test::TempDir dir;
   test::write_bytes(dir.file("t.txt"), test::tiny_text(400));

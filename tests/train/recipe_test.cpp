@@ -2,6 +2,8 @@
 // same, and bad files and flags are reported with the file, line or flag.
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include "lincat/train/recipe.h"
 #include "support/safetensors_bytes.h"
 #include "support/temp_dir.h"
@@ -71,6 +73,45 @@ TEST(TrainRecipe, BadInputIsReportedWithFileLineOrFlag) {
   Recipe linear = load_recipe("linear");
   apply_override(linear, "ssd.enabled=true");
   EXPECT_TRUE(contains(user_error_message([&] { validate(linear); }), "ssd"));
+}
+
+// Found by fuzz/recipe_fuzz.cpp: a name ending in a carriage return (or holding bytes that are
+// not UTF-8) was accepted, but to_yaml wrote it so that it read back without the carriage return
+// (invalid bytes would be replaced), so the resolved recipe described a different run.
+TEST(TrainRecipe, TextSettingsThatCannotBeWrittenBackAreRefused) {
+  test::TempDir dir;
+  test::write_bytes(dir.file("cr.yaml"), "name: small\r");
+  EXPECT_TRUE(contains(user_error_message([&] { load_recipe(dir.file("cr.yaml")); }),
+                       "cr.yaml:1: name: control character 13"));
+  test::write_bytes(dir.file("bytes.yaml"), "data:\n  cache_dir: /tmp/a\xff\n");
+  EXPECT_TRUE(contains(user_error_message([&] { load_recipe(dir.file("bytes.yaml")); }),
+                       "bytes.yaml:2: data.cache_dir: invalid UTF-8 at byte 6"));
+  Recipe r = load_recipe("lolcats");
+  EXPECT_TRUE(contains(user_error_message([&] { apply_override(r, "name=a\tb"); }), "--set name: control character 9"));
+  apply_override(r, "name=caf\xc3\xa9 \xe2\x82\xac");  // printable UTF-8 is kept and round-trips
+  test::write_bytes(dir.file("r.yaml"), to_yaml(r));
+  EXPECT_EQ(load_recipe(dir.file("r.yaml")).name, "caf\xc3\xa9 \xe2\x82\xac");
+}
+
+// From review while writing fuzz/recipe_fuzz.cpp, then reproduced with it: a mapping key that is
+// a list or mapping threw YAML::BadConversion past the UserError contract.
+TEST(TrainRecipe, SettingNameThatIsNotPlainTextIsRefused) {
+  test::TempDir dir;
+  test::write_bytes(dir.file("key.yaml"), "seed: 1\n? [a, b]\n: 1\n");
+  EXPECT_TRUE(contains(user_error_message([&] { load_recipe(dir.file("key.yaml")); }),
+                       "key.yaml:2: a setting name must be plain text, found a list"));
+  test::write_bytes(dir.file("nested.yaml"), "stage1: {{a: 1}: 2}\n");
+  EXPECT_TRUE(contains(user_error_message([&] { load_recipe(dir.file("nested.yaml")); }),
+                       "found a mapping under 'stage1'"));
+}
+
+// From review, reproduced with fuzz/recipe_fuzz.cpp: a token budget near 2^63 overflowed int64_t
+// (undefined behaviour) when rounded up to whole steps.
+TEST(TrainRecipe, StepsFromAHugeTokenBudgetDoNotOverflow) {
+  Recipe r = load_recipe("lolcats");
+  r.stage1.token_budget = std::numeric_limits<int64_t>::max();
+  ASSERT_NO_THROW(validate(r));
+  EXPECT_EQ(stage_steps(r.stage1, r.data), std::numeric_limits<int64_t>::max() / 8192 + 1);
 }
 
 }  // namespace

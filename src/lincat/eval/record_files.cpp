@@ -41,7 +41,7 @@ void for_each_json_line(const std::string& path,
     nlohmann::json object;
     try {
       object = nlohmann::json::parse(line);
-    } catch (const nlohmann::json::parse_error& e) {
+    } catch (const nlohmann::json::exception& e) {  // parse_error, or out_of_range for a number beyond double
       fail(place, std::string("not valid JSON (") + e.what() + ")");
     }
     if (!object.is_object()) fail(place, "expected a JSON object, found " + std::string(object.type_name()));

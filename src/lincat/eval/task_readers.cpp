@@ -4,7 +4,6 @@
 #include <cctype>
 #include <filesystem>
 #include <fstream>
-#include <regex>
 
 #include "lincat/eval/record_files.h"
 #include "lincat/util/error.h"
@@ -76,6 +75,30 @@ Task multiple_choice_task(const std::string& name, bool with_norm) {
 
 std::string in_dir(const std::string& dir, const std::string& file) { return (fs::path(dir) / file).string(); }
 
+// Removes every "[...]" that closes before the end of its line: the regex \[.*?\] (ECMAScript,
+// where '.' matches neither '\n' nor '\r'), in one linear pass. std::regex_replace recursed once
+// per character of the match and overflowed the stack on a long bracketed span.
+std::string remove_bracketed(const std::string& text) {
+  std::string out;
+  out.reserve(text.size());
+  size_t i = 0;
+  while (i < text.size()) {
+    if (text[i] != '[') {
+      out += text[i++];
+      continue;
+    }
+    const size_t end = text.find_first_of("]\n\r", i + 1);
+    if (end != std::string::npos && text[end] == ']') {  // "[...]" on one line: dropped
+      i = end + 1;
+    } else {  // no ']' before the line ends: every '[' up to there stays, as does the line break
+      const size_t stop = end == std::string::npos ? text.size() : end;
+      out.append(text, i, stop - i);
+      i = stop;
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 const std::vector<std::string>& task_names() {
@@ -95,8 +118,7 @@ std::string task_file_help() {
 }
 
 std::string hellaswag_preprocess(const std::string& text) {
-  std::string out = replace_all(strip(text), " [title]", ". ");
-  out = std::regex_replace(out, std::regex("\\[.*?\\]"), "");
+  const std::string out = remove_bracketed(replace_all(strip(text), " [title]", ". "));
   return replace_all(out, "  ", " ");
 }
 

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <type_traits>
 
 #include "lincat/model/model_config.h"
 #include "lincat/train/builtin_recipes.h"
@@ -20,14 +21,61 @@ struct Field {
   std::function<YAML::Node()> write;
 };
 
+// Length of the UTF-8 sequence starting at text[i] (1..4), or 0 if it is not valid UTF-8
+// (overlong forms, surrogates and code points above U+10FFFF are invalid).
+size_t utf8_length(const std::string& text, size_t i) {
+  const auto byte = [&](size_t k) { return static_cast<unsigned char>(text[k]); };
+  const unsigned char c = byte(i);
+  if (c < 0x80) return 1;
+  size_t n = 0;
+  unsigned char low = 0x80, high = 0xBF;  // allowed range of the second byte
+  if (c >= 0xC2 && c <= 0xDF) {
+    n = 2;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    n = 3;
+    if (c == 0xE0) low = 0xA0;
+    if (c == 0xED) high = 0x9F;
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    n = 4;
+    if (c == 0xF0) low = 0x90;
+    if (c == 0xF4) high = 0x8F;
+  } else {
+    return 0;
+  }
+  if (i + n > text.size() || byte(i + 1) < low || byte(i + 1) > high) return 0;
+  for (size_t k = 2; k < n; ++k) {
+    if (byte(i + k) < 0x80 || byte(i + k) > 0xBF) return 0;
+  }
+  return n;
+}
+
+// Text settings (names, paths) must be printable UTF-8: control characters and invalid bytes do
+// not survive being written back by to_yaml (a trailing carriage return is dropped, invalid
+// bytes are replaced), so a resolved recipe would not repeat the run it describes.
+void check_printable(const std::string& text, const std::string& where) {
+  for (size_t i = 0; i < text.size();) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    if (c < 0x20 || c == 0x7F) {
+      throw UserError(where + ": control character " + std::to_string(c) + " at byte " + std::to_string(i) +
+                      "; expected printable text");
+    }
+    const size_t n = utf8_length(text, i);
+    if (n == 0) throw UserError(where + ": invalid UTF-8 at byte " + std::to_string(i));
+    i += n;
+  }
+}
+
 template <typename T>
 T scalar(const YAML::Node& node, const std::string& where, const std::string& expected) {
+  T value;
   try {
     if (!node.IsScalar()) throw YAML::Exception(node.Mark(), "");
-    return node.as<T>();
+    value = node.as<T>();
   } catch (const YAML::Exception&) {
     throw UserError(where + ": expected " + expected);
   }
+  if constexpr (std::is_same_v<T, std::string>) check_printable(value, where);
+  return value;
 }
 
 template <typename T>
@@ -148,7 +196,12 @@ void apply_node(const YAML::Node& node, const std::string& prefix, const std::st
                 std::map<std::string, Field>& fields) {
   if (!node.IsMap()) throw UserError(location(source, node) + ": expected a mapping of settings");
   for (const auto& entry : node) {
-    const std::string key = prefix + entry.first.as<std::string>();
+    if (!entry.first.IsScalar()) {  // `? [a, b]: 1`; as<std::string> would throw YAML::BadConversion
+      throw UserError(location(source, entry.first) + ": a setting name must be plain text, found a " +
+                      (entry.first.IsMap() ? "mapping" : entry.first.IsSequence() ? "list" : "null") +
+                      (prefix.empty() ? "" : " under '" + prefix.substr(0, prefix.size() - 1) + "'"));
+    }
+    const std::string key = prefix + entry.first.Scalar();
     const auto field = fields.find(key);
     if (field != fields.end()) {
       field->second.read(entry.second, location(source, entry.second) + ": " + key);
@@ -300,7 +353,9 @@ std::string to_yaml(const Recipe& recipe) {
 }
 
 int64_t stage_steps(const StageSettings& stage, const DataSettings& data) {
-  if (stage.token_budget > 0) return (stage.token_budget + data.tokens_per_step - 1) / data.tokens_per_step;
+  if (stage.token_budget > 0) {  // ceil without forming token_budget + tokens_per_step, which can overflow
+    return stage.token_budget / data.tokens_per_step + (stage.token_budget % data.tokens_per_step != 0 ? 1 : 0);
+  }
   return stage.steps;
 }
 

@@ -40,6 +40,7 @@ struct RunContext {
   int64_t log_interval = 1;
   int64_t stop_after_steps = 0;  // test hook: act as on SIGINT after this many steps of this run
   int64_t steps_this_run = 0;
+  std::vector<NamedParameter> checkpoint_tensors;  // the tensors checkpoints hold; empty: trainable_tensors(model)
 
   void write_log() const;
   void checkpoint(const TrainingState& state, const AdamW* optimiser, const std::map<std::string, at::Tensor>& best);

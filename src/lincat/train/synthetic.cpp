@@ -38,10 +38,12 @@ SyntheticDocument synthetic_document(const SyntheticSettings& s, const Encoder& 
   const int64_t extra = eos >= 0 ? 1 : 0;
   eval::RenderedProbe rendered = render(kind, encode, start, target, stream_seed);
   // Too long for the sequence: shorten the distance by the excess and render the same draws again.
-  for (int attempt = 0; attempt < 8; ++attempt) {
+  // Token counts do not shrink exactly with the distance (pairs and filler come in whole
+  // pieces), so each retry takes off a little more than the excess to avoid oscillating.
+  for (int attempt = 0; attempt < 32; ++attempt) {
     const int64_t excess = static_cast<int64_t>(rendered.answered.size()) + extra - max_tokens;
     if (excess <= 0) break;
-    target = std::max<int64_t>(1, target - excess);
+    target = std::max<int64_t>(1, target - excess - attempt);
     rendered = render(kind, encode, start, target, stream_seed);
   }
   if (static_cast<int64_t>(rendered.answered.size()) + extra > max_tokens) {

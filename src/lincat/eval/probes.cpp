@@ -1,9 +1,5 @@
 #include "lincat/eval/probes.h"
 
-#include <algorithm>
-#include <random>
-#include <set>
-
 #include "lincat/eval/metrics.h"
 #include "lincat/util/error.h"
 
@@ -12,125 +8,23 @@ namespace {
 
 using Ids = std::vector<int64_t>;
 
-// Deterministic on every platform: mt19937_64 is fully specified (the std distributions are not).
-class Random {
- public:
-  explicit Random(uint64_t seed) : engine_(seed) {}
-  int64_t below(int64_t n) { return static_cast<int64_t>(engine_() % static_cast<uint64_t>(n)); }
-
- private:
-  std::mt19937_64 engine_;
-};
-
-void append(Ids& to, const Ids& ids) { to.insert(to.end(), ids.begin(), ids.end()); }
-
-// The first `count` tokens of `filler` repeated.
-Ids filler_tokens(const Ids& filler, int64_t count) {
-  Ids out;
-  for (int64_t i = 0; i < count; ++i) out.push_back(filler[static_cast<size_t>(i) % filler.size()]);
-  return out;
-}
-
-// `count` distinct numbers in [low, low + span), the first being `answer`.
-std::vector<int64_t> numbers_with(int64_t answer, int count, int64_t low, int64_t span, Random& random) {
-  std::vector<int64_t> numbers = {answer};
-  while (static_cast<int>(numbers.size()) < count) {
-    const int64_t candidate = low + random.below(span);
-    if (std::find(numbers.begin(), numbers.end(), candidate) == numbers.end()) numbers.push_back(candidate);
-  }
-  return numbers;
-}
-
-// Shuffles the choices' order; returns where the answer (index 0) went.
-size_t place_answer(std::vector<int64_t>& numbers, Random& random) {
-  const size_t gold = static_cast<size_t>(random.below(static_cast<int64_t>(numbers.size())));
-  std::swap(numbers[0], numbers[gold]);
-  return gold;
-}
-
 std::vector<ProbeItem> passkey_items(const Encoder& encode, const Ids& start, const ProbeSettings& s,
-                                     int64_t target, Random& random) {
-  const Ids intro = encode("There is a pass key hidden in this text. Find it and remember it.");
-  const Ids filler = encode(" The grass is green. The sky is blue. The sun is yellow. Here we go. There and back again.");
-  const Ids key_prefix = encode(" The pass key is");
-  const Ids key_suffix = encode(". Remember it.");
-  const Ids question = encode(" What is the pass key? The pass key is");
+                                     int64_t target, ProbeRandom& random) {
   std::vector<ProbeItem> items;
   for (int n = 0; n < s.items_per_distance; ++n) {
-    std::vector<int64_t> keys = numbers_with(10000 + random.below(90000), s.choices, 10000, 90000, random);
-    const size_t gold = place_answer(keys, random);
-    const Ids key_ids = encode(" " + std::to_string(keys[gold]));
-    const int64_t fixed = static_cast<int64_t>(key_ids.size() + key_suffix.size() + question.size());
-    Ids context = start;
-    append(context, intro);
-    append(context, filler_tokens(filler, random.below(16)));
-    append(context, key_prefix);
-    const size_t fact = context.size();
-    append(context, key_ids);
-    append(context, key_suffix);
-    append(context, filler_tokens(filler, std::max<int64_t>(0, target - fixed)));
-    append(context, question);
-    ProbeItem item;
-    item.distance = static_cast<int64_t>(context.size() - fact);
-    item.context = std::move(context);
-    item.requested_distance = target;
-    for (int64_t key : keys) item.choices.push_back(encode(" " + std::to_string(key)));
-    item.gold = gold;
-    items.push_back(std::move(item));
+    RenderedProbe rendered = render_passkey(encode, start, target, s.choices, random);
+    items.push_back(std::move(rendered.items.front()));
   }
   return items;
 }
 
-// Several queries per sequence, about the first pairs; the pairs that follow them fill the
-// distance. Earlier queries of a sequence appear answered in the later ones' contexts.
 std::vector<ProbeItem> recall_items(const Encoder& encode, const Ids& start, const ProbeSettings& s, int64_t target,
-                                    Random& random) {
-  constexpr int kQueries = 4;
-  const Ids intro = encode("Remember the number of each name.");
-  const Ids header = encode(" Questions:");
-  const Ids period = encode(".");
+                                    ProbeRandom& random) {
   std::vector<ProbeItem> items;
   while (static_cast<int>(items.size()) < s.items_per_distance) {
-    std::set<std::string> used;
-    std::vector<std::pair<Ids, int64_t>> pairs;  // key ids (" abc:"), value
-    Ids body;
-    std::vector<size_t> fact_positions;
-    auto add_pair = [&] {
-      std::string name;
-      do {
-        name.clear();
-        for (int c = 0; c < 3; ++c) name += static_cast<char>('a' + random.below(26));
-      } while (!used.insert(name).second);
-      const int64_t value = 10 + random.below(90);
-      pairs.emplace_back(encode(" " + name + ":"), value);
-      fact_positions.push_back(body.size());
-      append(body, pairs.back().first);
-      append(body, encode(" " + std::to_string(value)));
-      append(body, period);
-    };
-    for (int q = 0; q < kQueries; ++q) add_pair();
-    // Enough pairs after the queried ones that the first query sits `target` tokens from its fact.
-    while (static_cast<int64_t>(body.size() + header.size() + pairs[0].first.size()) < target) {
-      add_pair();
-    }
-    Ids context = start;
-    append(context, intro);
-    const size_t body_start = context.size();
-    append(context, body);
-    append(context, header);
-    for (int q = 0; q < kQueries && static_cast<int>(items.size()) < s.items_per_distance; ++q) {
-      const auto& [key, value] = pairs[static_cast<size_t>(q)];
-      append(context, key);
-      std::vector<int64_t> values = numbers_with(value, s.choices, 10, 90, random);
-      ProbeItem item;
-      item.context = Ids(context);  // a copy: later queries extend `context`
-      item.gold = place_answer(values, random);
-      for (int64_t v : values) item.choices.push_back(encode(" " + std::to_string(v)));
-      item.requested_distance = target;
-      item.distance = static_cast<int64_t>(context.size() - body_start - fact_positions[static_cast<size_t>(q)]);
+    const int remaining = s.items_per_distance - static_cast<int>(items.size());
+    for (ProbeItem& item : render_recall(encode, start, target, s.choices, remaining, random).items) {
       items.push_back(std::move(item));
-      append(context, encode(" " + std::to_string(value)));
-      append(context, period);
     }
   }
   return items;
@@ -157,7 +51,7 @@ std::vector<ProbeItem> make_probe(ProbeKind kind, const Encoder& encode, int64_t
   std::vector<ProbeItem> items;
   for (size_t d = 0; d < settings.distances.size(); ++d) {
     // One stream per (kind, distance): adding a distance leaves the others' items unchanged.
-    Random random(settings.seed * 1000003u + static_cast<uint64_t>(kind) * 7919u + d);
+    ProbeRandom random(settings.seed * 1000003u + static_cast<uint64_t>(kind) * 7919u + d);
     const int64_t target = settings.distances[d];
     std::vector<ProbeItem> batch = kind == ProbeKind::Passkey ? passkey_items(encode, start, settings, target, random)
                                                               : recall_items(encode, start, settings, target, random);

@@ -7,20 +7,13 @@
 #include <string>
 #include <vector>
 
+#include "lincat/eval/probe_templates.h"
 #include "lincat/eval/scorer.h"
 
 namespace lincat::eval {
 
 enum class ProbeKind { Passkey, AssociativeRecall };
 std::string probe_name(ProbeKind kind);  // "passkey", "associative_recall"
-
-struct ProbeItem {
-  std::vector<int64_t> context;
-  std::vector<std::vector<int64_t>> choices;
-  std::size_t gold = 0;
-  int64_t requested_distance = 0;  // one of ProbeSettings::distances
-  int64_t distance = 0;            // tokens from the fact's first token to the end of the context
-};
 
 struct ProbeSettings {
   std::vector<int64_t> distances;  // in tokens; see window_distances

@@ -24,7 +24,7 @@ void AdamW::step(double learning_rate, double weight_decay) {
     at::Tensor p = parameters_[i].tensor;
     if (!compat::has_grad(p)) continue;
     const at::Tensor g = p.grad();
-    if (weight_decay > 0) p.mul_(1 - learning_rate * weight_decay);
+    if (weight_decay > 0 && parameters_[i].decays) p.mul_(1 - learning_rate * weight_decay);
     exp_avg_[i].mul_(beta1_).add_(g, 1 - beta1_);
     exp_avg_sq_[i].mul_(beta2_).addcmul_(g, g, 1 - beta2_);
     const at::Tensor denominator = (exp_avg_sq_[i].sqrt() / std::sqrt(bias2)).add_(epsilon_);

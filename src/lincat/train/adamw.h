@@ -14,6 +14,7 @@ namespace lincat::train {
 struct NamedParameter {
   std::string name;  // the tensor's checkpoint name
   at::Tensor tensor; // a leaf with requires_grad
+  bool decays = true; // weight decay applies (RMSNorm gains are usually exempt)
 };
 
 class AdamW {

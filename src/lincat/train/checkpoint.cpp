@@ -63,8 +63,14 @@ std::vector<NamedParameter> trainable_tensors(Model& model) {
 
 void save_training_checkpoint(const std::string& path, const TrainingState& state, Model& model,
                               const AdamW* optimiser, const std::map<std::string, at::Tensor>& best) {
+  save_training_checkpoint(path, state, trainable_tensors(model), optimiser, best);
+}
+
+void save_training_checkpoint(const std::string& path, const TrainingState& state,
+                              const std::vector<NamedParameter>& parameters, const AdamW* optimiser,
+                              const std::map<std::string, at::Tensor>& best) {
   std::vector<std::pair<std::string, at::Tensor>> tensors;
-  for (const NamedParameter& p : trainable_tensors(model)) tensors.emplace_back("model." + p.name, p.tensor.detach());
+  for (const NamedParameter& p : parameters) tensors.emplace_back("model." + p.name, p.tensor.detach());
   if (optimiser) {
     for (auto& entry : optimiser->state()) tensors.push_back(entry);
   }
@@ -90,8 +96,13 @@ LoadedCheckpoint load_training_checkpoint(const std::string& path) {
 }
 
 void restore_trainable(Model& model, const LoadedCheckpoint& checkpoint, const std::string& path) {
+  restore_parameters(trainable_tensors(model), checkpoint, path);
+}
+
+void restore_parameters(const std::vector<NamedParameter>& parameters, const LoadedCheckpoint& checkpoint,
+                        const std::string& path) {
   at::NoGradGuard no_grad;
-  for (NamedParameter& p : trainable_tensors(model)) {
+  for (const NamedParameter& p : parameters) {
     const auto found = checkpoint.tensors.find("model." + p.name);
     if (found == checkpoint.tensors.end()) throw UserError(path + ": missing tensor 'model." + p.name + "'");
     if (found->second.sizes() != p.tensor.sizes()) {

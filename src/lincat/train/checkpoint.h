@@ -31,7 +31,11 @@ struct TrainingState {
 // The tensors that train: feature maps, mixing logits and LoRA adapters, by checkpoint name.
 std::vector<NamedParameter> trainable_tensors(Model& model);
 
-// Writes `path` atomically: "model.<name>" trainable tensors, the optimiser state, "best.<name>".
+// Writes `path` atomically: "model.<name>" for each of `parameters`, the optimiser state, "best.<name>".
+void save_training_checkpoint(const std::string& path, const TrainingState& state,
+                              const std::vector<NamedParameter>& parameters, const AdamW* optimiser,
+                              const std::map<std::string, at::Tensor>& best);
+// The same with the model's trainable_tensors.
 void save_training_checkpoint(const std::string& path, const TrainingState& state, Model& model,
                               const AdamW* optimiser, const std::map<std::string, at::Tensor>& best);
 
@@ -42,7 +46,10 @@ struct LoadedCheckpoint {
 // UserError naming the file if it is missing or not a lincat checkpoint.
 LoadedCheckpoint load_training_checkpoint(const std::string& path);
 
-// Copies the checkpoint's "model.<name>" tensors into `model`'s trainable tensors (bitwise).
+// Copies the checkpoint's "model.<name>" tensors into `parameters` (bitwise).
+void restore_parameters(const std::vector<NamedParameter>& parameters, const LoadedCheckpoint& checkpoint,
+                        const std::string& path);
+// The same for `model`'s trainable tensors.
 void restore_trainable(Model& model, const LoadedCheckpoint& checkpoint, const std::string& path);
 // The "best.<name>" tensors, keyed by <name>.
 std::map<std::string, at::Tensor> best_tensors(const LoadedCheckpoint& checkpoint);

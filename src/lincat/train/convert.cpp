@@ -7,12 +7,15 @@
 
 #include "lincat/dist/process_group.h"
 #include "lincat/dist/shard.h"
+#include "lincat/io/tokenizer.h"
 #include "lincat/model/converted_model.h"
 #include "lincat/train/attention_transfer.h"
+#include "lincat/train/batches.h"
 #include "lincat/train/finetune_loss.h"
 #include "lincat/train/interrupt.h"
 #include "lincat/train/lora.h"
 #include "lincat/train/stage_loop.h"
+#include "lincat/train/synthetic.h"
 #include "lincat/train/token_cache.h"
 #include "lincat/util/atomic_file.h"
 #include "lincat/util/error.h"
@@ -27,57 +30,6 @@ std::string read_file(const std::string& path) {
   std::stringstream buffer;
   buffer << in.rdbuf();
   return buffer.str();
-}
-
-// Sequence indices of each step: epochs of the training sequences, each in the order of a
-// permutation drawn from (seed, epoch), so a step's batch depends on the step alone.
-class BatchOrder {
- public:
-  BatchOrder(int64_t sequences, int64_t per_step, uint64_t seed) : n_(sequences), per_step_(per_step), seed_(seed) {}
-
-  std::vector<int64_t> batch(int64_t step) {
-    std::vector<int64_t> out;
-    for (int64_t j = 0; j < per_step_; ++j) {
-      const int64_t position = step * per_step_ + j;
-      out.push_back(permutation(position / n_)[static_cast<size_t>(position % n_)]);
-    }
-    return out;
-  }
-
- private:
-  const std::vector<int64_t>& permutation(int64_t epoch) {
-    if (epoch != epoch_) {
-      order_.resize(static_cast<size_t>(n_));
-      for (int64_t i = 0; i < n_; ++i) order_[static_cast<size_t>(i)] = i;
-      std::mt19937_64 rng = step_generator(seed_, 0, epoch);
-      for (int64_t i = n_ - 1; i > 0; --i) std::swap(order_[static_cast<size_t>(i)], order_[rng() % static_cast<uint64_t>(i + 1)]);
-      epoch_ = epoch;
-    }
-    return order_;
-  }
-  int64_t n_, per_step_;
-  uint64_t seed_;
-  int64_t epoch_ = -1;
-  std::vector<int64_t> order_;
-};
-
-// Calls `each(ids [b, T], loss_mask [b, T], b / global)` on micro-batches of the given sequences,
-// `global` being the size of the batch (across all ranks) they are part of.
-void for_micro_batches(const TokenSequences& data, const std::vector<int64_t>& indices, int64_t global,
-                       int64_t micro_batch, const std::function<void(const at::Tensor&, const at::Tensor&, double)>& each) {
-  const auto count = static_cast<int64_t>(indices.size());
-  for (int64_t start = 0; start < count; start += micro_batch) {
-    const int64_t size = std::min(micro_batch, count - start);
-    const at::Tensor index = torch::tensor(std::vector<int64_t>(indices.begin() + start, indices.begin() + start + size));
-    each(data.ids.index_select(0, index), data.loss_mask.index_select(0, index),
-         static_cast<double>(size) / static_cast<double>(global));
-  }
-}
-
-std::vector<int64_t> all_indices(const TokenSequences& data) {
-  std::vector<int64_t> out(static_cast<size_t>(data.count()));
-  for (size_t i = 0; i < out.size(); ++i) out[i] = static_cast<int64_t>(i);
-  return out;
 }
 
 std::vector<NamedParameter> stage_parameters(Model& model, int stage, bool train_feature_maps) {
@@ -133,7 +85,13 @@ int run_conversion(const ConvertOptions& o, std::ostream& summary, std::ostream&
   const TokenisedData tokens =
       tokenise_with_cache(o.data, recipe.data.format, tokenizer, recipe.data.sequence_length, cache_dir);
   if (group.writes_outputs()) group.barrier();
-  const DataSplit data = split_held_out(tokens.sequences, recipe.data.eval_fraction);
+  DataSplit data = split_held_out(tokens.sequences, recipe.data.eval_fraction);
+  if (recipe.data.synthetic.share > 0) {
+    const auto tokenizer_model = io::Tokenizer::load(tokenizer);
+    const Encoder encode = [&](const std::string& text) { return tokenizer_model->encode(text); };
+    data.train = mix_synthetic(data.train, recipe.data.synthetic, encode, tokenizer_model->bos_id(),
+                               tokenizer_model->eos_id(), recipe.seed);
+  }
   const int64_t T = recipe.data.sequence_length;
   out << "data: " << tokens.sequences.count() << " sequences of " << T << " tokens, " << data.held_out.count()
       << " held out (" << (tokens.from_cache ? "read from cache " : "tokenised, cached in ") << tokens.cache_file

@@ -20,6 +20,7 @@ struct OptimiserSettings {
   LrSchedule schedule = LrSchedule::Constant;
   int64_t warmup_steps = 0;
   double clip_norm = 0.0;  // gradient-norm clipping; 0: off
+  double min_learning_rate = 0.0;  // where the cosine schedule ends
 };
 
 struct StageSettings {
@@ -61,6 +62,15 @@ struct SsdSettings {
   std::vector<int64_t> window_schedule;  // empty: the attention window throughout
 };
 
+// Long-range synthetic documents (train/synthetic.h) mixed into the training sequences: passkey
+// and associative-recall items rendered with the probes' templates, the answer appended.
+struct SyntheticSettings {
+  double share = 0.0;  // fraction of the training sequences that are synthetic; 0: none
+  std::vector<std::string> kinds = {"passkey", "associative_recall"};
+  int64_t min_distance = 32;   // tokens from the fact to the question, drawn uniformly
+  int64_t max_distance = 480;
+};
+
 struct DataSettings {
   int64_t sequence_length = 1024;
   int64_t tokens_per_step = 8192;  // sequences per step = tokens_per_step / sequence_length
@@ -68,6 +78,7 @@ struct DataSettings {
   double eval_fraction = 0.05;     // held-out share of the packed sequences
   std::string format = "auto";     // auto, text, jsonl or alpaca
   std::string cache_dir;           // empty: $LINCAT_CACHE_DIR or ~/.cache/lincat
+  SyntheticSettings synthetic;
 };
 
 struct Recipe {
@@ -99,6 +110,11 @@ void validate(const Recipe& recipe);
 
 // The recipe as YAML that load_recipe reads back into the same recipe.
 std::string to_yaml(const Recipe& recipe);
+
+// Throws UserError (prefixed with `context`, keys with `name`) when stage settings are out of range.
+void validate_stage(const StageSettings& stage, const std::string& name, const std::string& context);
+// Throws UserError (prefixed with `context`) when data settings are out of range.
+void validate_data(const DataSettings& data, const std::string& context);
 
 // Steps a stage runs: its token budget divided by tokens per step when set, else its steps.
 int64_t stage_steps(const StageSettings& stage, const DataSettings& data);

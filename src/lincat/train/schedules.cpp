@@ -20,7 +20,7 @@ double learning_rate_at(const OptimiserSettings& s, int64_t step, int64_t total,
     case LrSchedule::Cosine: {
       const double span = static_cast<double>(std::max<int64_t>(1, total - s.warmup_steps));
       const double progress = static_cast<double>(step - s.warmup_steps) / span;
-      return s.learning_rate * 0.5 * (1 + std::cos(M_PI * progress));
+      return s.min_learning_rate + (s.learning_rate - s.min_learning_rate) * 0.5 * (1 + std::cos(M_PI * progress));
     }
   }
   return s.learning_rate;

@@ -9,7 +9,8 @@
 
 namespace lincat::train {
 
-// Learning rate at `step` (0-based) of `total`: linear warm-up, then the schedule; `plateau_factor`
+// Learning rate at `step` (0-based) of `total`: linear warm-up, then the schedule (cosine ends
+// at min_learning_rate); `plateau_factor`
 // is the reduce-on-plateau multiplier so far (1 for the other schedules).
 double learning_rate_at(const OptimiserSettings& settings, int64_t step, int64_t total, double plateau_factor);
 

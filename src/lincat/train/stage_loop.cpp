@@ -78,7 +78,11 @@ void RunContext::checkpoint(const TrainingState& state, const AdamW* optimiser,
   TrainingState saved = state;
   saved.log_lines = static_cast<int64_t>(log_lines.size());
   write_log();
-  save_training_checkpoint(checkpoint_path, saved, model, optimiser, best);
+  if (checkpoint_tensors.empty()) {
+    save_training_checkpoint(checkpoint_path, saved, model, optimiser, best);
+  } else {
+    save_training_checkpoint(checkpoint_path, saved, checkpoint_tensors, optimiser, best);
+  }
 }
 
 StageEnd run_stage(const StageTask& task, AdamW& optimiser, TrainingState& state,

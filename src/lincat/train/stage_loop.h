@@ -42,6 +42,7 @@ struct RunContext {
   int64_t log_interval = 1;
   int64_t stop_after_steps = 0;  // test hook: act as on SIGINT after this many steps of this run
   int64_t steps_this_run = 0;
+  std::vector<NamedParameter> checkpoint_tensors;  // the tensors checkpoints hold; empty: trainable_tensors(model)
   dist::Group* group = nullptr;  // the processes of the run; nullptr: this process alone
 
   bool writes_outputs() const { return group == nullptr || group->writes_outputs(); }

@@ -1,0 +1,51 @@
+// lincat pretrain --data PATH... --out DIR: a Llama-architecture model trained from scratch by a
+// config (the built-in `teacher` or a YAML file). Interrupt with Ctrl-C, continue with --resume.
+#include <iostream>
+
+#include "cli/commands.h"
+#include "lincat/train/pretrain.h"
+#include "lincat/train/progress.h"
+
+namespace lincat::cli {
+namespace {
+
+struct PretrainFlags {
+  std::vector<std::string> data;
+  std::string out;
+  std::string config = "teacher";
+  std::string tokenizer;
+  std::vector<std::string> overrides;
+  bool resume = false;
+  int64_t stop_after_steps = 0;
+};
+
+int run_pretrain(const PretrainFlags& flags) {
+  train::PretrainOptions options;
+  options.data = flags.data;
+  options.out_dir = flags.out;
+  options.tokenizer = flags.tokenizer;
+  options.resume = flags.resume;
+  options.stop_after_steps = flags.stop_after_steps;
+  options.config = train::load_pretrain_config(flags.config);
+  for (const std::string& assignment : flags.overrides) train::apply_pretrain_override(options.config, assignment);
+  return train::run_pretraining(options, std::cout, std::cerr, train::stderr_is_terminal());
+}
+
+}  // namespace
+
+void add_pretrain_command(CLI::App& app, Action& action) {
+  auto flags = std::make_shared<PretrainFlags>();
+  CLI::App* command = app.add_subcommand("pretrain", "train a Llama-architecture model from scratch");
+  command->add_option("--data", flags->data, "training text: .txt, .jsonl (text field), .json (Alpaca)")->required();
+  command->add_option("--out", flags->out, "output directory: model, tokenizer, pretrain.yaml, train_log.jsonl")
+      ->required();
+  command->add_option("--config", flags->config, "config YAML file or built-in: teacher (default)");
+  command->add_option("--tokenizer", flags->tokenizer, "SentencePiece model to use (default: train one on --data)");
+  command->add_option("--set", flags->overrides, "override a config setting: key=value, e.g. steps=500");
+  command->add_flag("--resume", flags->resume, "continue the interrupted run in --out from its checkpoint");
+  command->add_option("--stop-after-steps", flags->stop_after_steps,
+                      "testing: checkpoint and stop after N steps of this run, exactly as on Ctrl-C (exit 130)");
+  command->callback([flags, &action] { action = [flags] { return run_pretrain(*flags); }; });
+}
+
+}  // namespace lincat::cli

@@ -35,8 +35,8 @@ struct DemoFlags {
   int64_t stage2_steps = 0;
   const CLI::Option* stage1_given = nullptr;
   const CLI::Option* stage2_given = nullptr;
-  int64_t limit = 0;
-  int probe_items = 8;
+  int64_t limit = 100;  // keeps the diagnostics within the time budget whatever the task files hold
+  int probe_items = 6;
   uint64_t seed = 1234;
   int threads = 0;
 };

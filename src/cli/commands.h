@@ -22,5 +22,6 @@ void add_eval_bench_command(CLI::App& bench, Action& action);
 void add_convert_command(CLI::App& app, Action& action);
 void add_merge_command(CLI::App& app, Action& action);
 void add_pretrain_command(CLI::App& app, Action& action);
+void add_demo_command(CLI::App& app, Action& action);
 
 }  // namespace lincat::cli

@@ -12,6 +12,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_help_all_flag("--help-all", "help for every subcommand");
   lincat::cli::Action action;
+  lincat::cli::add_demo_command(app, action);
   lincat::cli::add_info_command(app, action);
   lincat::cli::add_forward_command(app, action);
   lincat::cli::add_generate_command(app, action);

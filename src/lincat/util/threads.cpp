@@ -22,4 +22,6 @@ int configure_threads() {
   return threads;
 }
 
+void set_threads(int threads) { at::set_num_threads(threads < 1 ? 1 : threads); }
+
 }  // namespace lincat

@@ -6,4 +6,7 @@ namespace lincat {
 // returns the number chosen.
 int configure_threads();
 
+// Sets libtorch's intra-op threads to `threads` (>= 1).
+void set_threads(int threads);
+
 }  // namespace lincat

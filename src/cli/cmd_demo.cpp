@@ -1,0 +1,141 @@
+// lincat demo [--out DIR]: the README's main command. Converts the committed teacher with each
+// demo recipe, diagnoses every conversion on held-out tasks and long-range probes, prints the
+// paper's Table 1 per recipe and a summary across recipes, and writes the full report to DIR.
+// Inputs default to paths in the source tree this program was built from.
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+
+#include "cli/commands.h"
+#include "cli/flags.h"
+#include "lincat/demo/demo.h"
+#include "lincat/train/progress.h"
+#include "lincat/util/error.h"
+#include "lincat/util/threads.h"
+#include "source_dir.h"
+
+namespace lincat::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string in_source_tree(const std::string& relative) { return (fs::path(LINCAT_SOURCE_DIR) / relative).string(); }
+
+struct DemoFlags {
+  ModelFlags model;  // its directory is --teacher
+  std::string data = in_source_tree("data/convert/train.txt");
+  std::string heldout = in_source_tree("data/heldout");
+  std::string perplexity_text = in_source_tree("data/heldout/perplexity.txt");
+  std::string recipes_dir = in_source_tree("recipes/demo");
+  std::string recipes;
+  std::string tasks = "next_sentence,last_word";
+  std::string out = "out/demo";
+  std::vector<std::string> overrides;
+  int64_t stage1_steps = 0;
+  int64_t stage2_steps = 0;
+  const CLI::Option* stage1_given = nullptr;
+  const CLI::Option* stage2_given = nullptr;
+  int64_t limit = 100;  // keeps the diagnostics within the time budget whatever the task files hold
+  int probe_items = 6;
+  uint64_t seed = 1234;
+  int threads = 0;
+};
+
+void require_file(const std::string& flag, const std::string& path, const std::string& what) {
+  if (!fs::is_regular_file(path)) throw UserError(flag + " " + path + ": no such file (" + what + ")");
+}
+
+void require_directory(const std::string& flag, const std::string& path, const std::string& what) {
+  if (!fs::is_directory(path)) throw UserError(flag + " " + path + ": no such directory (" + what + ")");
+}
+
+// Checks every input path, naming its flag, before any work starts.
+demo::DemoOptions demo_options(const DemoFlags& f) {
+  demo::DemoOptions o;
+  o.teacher = f.model.directory;
+  require_directory("--teacher", o.teacher, "expected a Hugging Face model directory");
+  for (const char* file : {"config.json", "tokenizer.model"}) {
+    require_file("--teacher", (fs::path(o.teacher) / file).string(), std::string("the teacher's ") + file);
+  }
+  o.conversion_data = f.data;
+  require_file("--data", o.conversion_data, "the text the recipes convert on");
+  o.heldout_dir = f.heldout;
+  require_directory("--heldout", o.heldout_dir, "the held-out task files");
+  o.tasks = split_list(f.tasks, "--tasks");
+  o.perplexity_text = f.perplexity_text;
+  if (!o.perplexity_text.empty()) require_file("--perplexity-text", o.perplexity_text, "held-out text for bits per byte");
+  o.recipes_dir = f.recipes_dir;
+  require_directory("--recipes-dir", o.recipes_dir, "the demo recipes, <recipe>.yaml");
+  if (!f.recipes.empty()) o.recipes = split_list(f.recipes, "--recipes");
+  for (const std::string& name : o.recipes) {
+    require_file("--recipes-dir", (fs::path(o.recipes_dir) / (name + ".yaml")).string(), "recipe " + name);
+  }
+  o.out_dir = f.out;
+  o.overrides = f.overrides;
+  if (f.stage1_given->count()) o.stage1_steps = f.stage1_steps;
+  if (f.stage2_given->count()) o.stage2_steps = f.stage2_steps;
+  if (f.limit < 0) throw UserError("--limit " + std::to_string(f.limit) + ": must be >= 0");
+  if (f.probe_items < 1) throw UserError("--probe-items " + std::to_string(f.probe_items) + ": must be >= 1");
+  o.task_limit = f.limit;
+  o.probe_items = f.probe_items;
+  o.probe_seed = f.seed;
+  o.load = f.model.load_options();
+  return o;
+}
+
+std::string clock_text(double seconds) {
+  const auto s = static_cast<long long>(seconds + 0.5);
+  return std::to_string(s / 60) + " min " + std::to_string(s % 60) + " s";
+}
+
+int run_demo(const DemoFlags& flags) {
+  const demo::DemoOptions options = demo_options(flags);
+  // The demo's model is small: extra threads mostly wait on each other, and on a shared machine
+  // their spinning costs several times the work. One thread unless asked.
+  if (flags.threads < 0) throw UserError("--threads " + std::to_string(flags.threads) + ": must be >= 1");
+  if (flags.threads > 0) {
+    set_threads(flags.threads);
+  } else if (std::getenv("LINCAT_THREADS") == nullptr) {
+    set_threads(1);
+  }
+  const demo::DemoResult result = demo::run_demo(options, std::cout, std::cerr, train::stderr_is_terminal());
+  if (result.exit_code != 0) return result.exit_code;
+  for (const std::string& path : result.written) std::cout << "wrote " << path << "\n";
+  std::cout << "per recipe: " << options.out_dir << "/<recipe>/{recipe.yaml,train_log.jsonl,diagnose/}\n";
+  std::cout << "total wall time " << clock_text(result.report.total_seconds) << "\n";
+  return 0;
+}
+
+}  // namespace
+
+void add_demo_command(CLI::App& app, Action& action) {
+  auto flags = std::make_shared<DemoFlags>();
+  flags->model.directory = in_source_tree("models/teacher");
+  CLI::App* command = app.add_subcommand(
+      "demo", "convert the bundled teacher with every demo recipe, diagnose each, write a report (the main job)");
+  command->add_option("--teacher", flags->model.directory, "teacher model directory (with tokenizer.model)")
+      ->capture_default_str();
+  command->add_option("--device", flags->model.device, "cpu or cuda[:N]")->capture_default_str();
+  command->add_option("--dtype", flags->model.dtype, "float32, bfloat16 or float16")->capture_default_str();
+  command->add_option("--data", flags->data, "conversion text")->capture_default_str();
+  command->add_option("--heldout", flags->heldout, "held-out task directory (as eval --data-dir)")->capture_default_str();
+  command->add_option("--tasks", flags->tasks, "held-out tasks")->capture_default_str();
+  command->add_option("--perplexity-text", flags->perplexity_text, "held-out text for bits per byte (\"\": none)")
+      ->capture_default_str();
+  command->add_option("--recipes-dir", flags->recipes_dir, "directory of <recipe>.yaml")->capture_default_str();
+  command->add_option("--recipes", flags->recipes, "comma-separated recipes (default: lolcats,hedgecats,ssd,linear)");
+  command->add_option("--out", flags->out, "report directory; its <recipe>/ subdirectories are replaced")
+      ->capture_default_str();
+  command->add_option("--set", flags->overrides, "override a setting of every recipe: key=value");
+  flags->stage1_given = command->add_option("--stage1-steps", flags->stage1_steps, "stage-1 steps of every recipe")
+                            ->check(CLI::NonNegativeNumber);
+  flags->stage2_given = command->add_option("--stage2-steps", flags->stage2_steps, "stage-2 steps of every recipe")
+                            ->check(CLI::NonNegativeNumber);
+  command->add_option("--limit", flags->limit, "score only the first N items of each task (0: all)")->capture_default_str();
+  command->add_option("--probe-items", flags->probe_items, "probe items per distance")->capture_default_str();
+  command->add_option("--seed", flags->seed, "probe generation seed")->capture_default_str();
+  command->add_option("--threads", flags->threads, "libtorch threads (default: $LINCAT_THREADS, else 1)");
+  command->callback([flags, &action] { action = [flags] { return run_demo(*flags); }; });
+}
+
+}  // namespace lincat::cli

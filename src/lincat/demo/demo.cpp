@@ -1,0 +1,148 @@
+#include "lincat/demo/demo.h"
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+
+#include "lincat/eval/diagnose_report.h"
+#include "lincat/eval/evaluate.h"
+#include "lincat/eval/record_files.h"
+#include "lincat/eval/task_readers.h"
+#include "lincat/eval/text_encoder.h"
+#include "lincat/train/convert.h"
+#include "lincat/util/error.h"
+
+namespace lincat::demo {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+std::string clock_text(double seconds) {
+  const auto s = static_cast<long long>(seconds + 0.5);
+  char text[32];
+  std::snprintf(text, sizeof text, "%lld:%02lld", s / 60, s % 60);
+  return text;
+}
+
+// The recipe from RECIPES_DIR/<name>.yaml with the demo's overrides; its token cache goes under
+// OUT/cache unless the recipe or an override names one.
+train::Recipe demo_recipe(const DemoOptions& o, const std::string& name) {
+  train::Recipe recipe = train::load_recipe((fs::path(o.recipes_dir) / (name + ".yaml")).string());
+  if (recipe.data.cache_dir.empty()) recipe.data.cache_dir = (fs::path(o.out_dir) / "cache").string();
+  for (const std::string& assignment : o.overrides) train::apply_override(recipe, assignment);
+  if (o.stage1_steps) {
+    recipe.stage1.steps = *o.stage1_steps;
+    recipe.stage1.token_budget = 0;
+  }
+  if (o.stage2_steps) {
+    recipe.stage2.steps = *o.stage2_steps;
+    recipe.stage2.token_budget = 0;
+  }
+  train::validate(recipe);
+  return recipe;
+}
+
+// Bits per byte of the perplexity text in `mode`, windows of max_position_embeddings tokens
+// every half window.
+double bits_per_byte(const Model& model, attention::Mode mode, const std::vector<int64_t>& tokens, int64_t bytes) {
+  const int64_t window = model.config.max_position_embeddings;
+  return eval::strided_perplexity(model, mode, tokens, bytes, window, std::max<int64_t>(1, window / 2)).bits_per_byte;
+}
+
+}  // namespace
+
+const std::vector<std::string>& demo_recipe_names() {
+  static const std::vector<std::string> names = {"lolcats", "hedgecats", "ssd", "linear"};
+  return names;
+}
+
+DemoResult run_demo(const DemoOptions& o, std::ostream& out, std::ostream& progress, bool terminal) {
+  const Clock::time_point start = Clock::now();
+  DemoResult result;
+  DemoReport& report = result.report;
+  report.teacher = o.teacher;
+  report.conversion_data = o.conversion_data;
+  report.heldout_dir = o.heldout_dir;
+  report.perplexity_text = o.perplexity_text;
+
+  // Everything that can be wrong with the inputs fails here, before minutes of training.
+  std::vector<train::Recipe> recipes;
+  for (const std::string& name : o.recipes) recipes.push_back(demo_recipe(o, name));
+  eval::DiagnoseSettings settings;
+  for (const std::string& task : o.tasks) settings.tasks.push_back(eval::load_task(task, o.heldout_dir, 0));
+  settings.limit = o.task_limit;
+  settings.probe_items = o.probe_items;
+  settings.seed = o.probe_seed;
+  const auto teacher = load_model(o.teacher, o.load);
+  const auto tokenizer = io::Tokenizer::load(eval::tokenizer_path("", *teacher));
+  std::vector<int64_t> text_tokens;  // [BOS] + the perplexity text's ids
+  int64_t text_bytes = 0;
+  std::map<std::string, double> base_bits;
+  if (!o.perplexity_text.empty()) {
+    const std::string text = eval::read_text_file(o.perplexity_text);
+    if (text.empty()) throw UserError(o.perplexity_text + ": empty perplexity text");
+    text_tokens = eval::bos_encoder(*tokenizer, *teacher)(text);
+    text_bytes = static_cast<int64_t>(text.size());
+    base_bits["base"] = bits_per_byte(*teacher, attention::Mode::Softmax, text_tokens, text_bytes);
+  }
+
+  const auto n = recipes.size();
+  for (size_t i = 0; i < n; ++i) {
+    const train::Recipe& recipe = recipes[i];
+    RecipeOutcome outcome;
+    outcome.recipe = o.recipes[i];
+    outcome.directory = (fs::path(o.out_dir) / outcome.recipe).string();
+    const double elapsed = seconds_since(start);
+    const std::string eta =
+        i == 0 ? "unknown until the first recipe is done" : clock_text(elapsed / static_cast<double>(i) * static_cast<double>(n - i));
+    out << "\n== [" << i + 1 << "/" << n << "] " << outcome.recipe << ": conversion (stage 1 "
+        << train::stage_steps(recipe.stage1, recipe.data) << " steps, stage 2 " << train::stage_steps(recipe.stage2, recipe.data)
+        << " steps) | elapsed " << clock_text(elapsed) << ", demo ETA " << eta << "\n";
+    out.flush();
+
+    Clock::time_point phase = Clock::now();
+    std::error_code error;
+    fs::remove_all(outcome.directory, error);
+    if (error) throw UserError(outcome.directory + ": cannot replace (" + error.message() + ")");
+    train::ConvertOptions convert;
+    convert.model_dir = o.teacher;
+    convert.data = {o.conversion_data};
+    convert.out_dir = outcome.directory;
+    convert.recipe = recipe;
+    convert.load = o.load;
+    result.exit_code = train::run_conversion(convert, out, progress, terminal);
+    if (result.exit_code != 0) return result;
+    outcome.convert_seconds = seconds_since(phase);
+
+    out << "== [" << i + 1 << "/" << n << "] " << outcome.recipe << ": diagnostics (" << o.tasks.size()
+        << " tasks and 2 probes in 6 modes) | conversion took " << clock_text(outcome.convert_seconds) << "\n";
+    out.flush();
+    phase = Clock::now();
+    const auto model = load_model(outcome.directory, o.load);
+    outcome.diagnose = eval::diagnose(*model, outcome.directory, *teacher, o.teacher, *tokenizer, settings);
+    eval::write_diagnose_report(outcome.diagnose, (fs::path(outcome.directory) / "diagnose").string());
+    if (!text_tokens.empty()) {
+      outcome.bits_per_byte = base_bits;
+      for (attention::Mode mode : {attention::Mode::Hybrid, attention::Mode::Window, attention::Mode::Linear,
+                                   attention::Mode::Sinks, attention::Mode::None}) {
+        outcome.bits_per_byte[attention::mode_name(mode)] = bits_per_byte(*model, mode, text_tokens, text_bytes);
+      }
+    }
+    outcome.diagnose_seconds = seconds_since(phase);
+    out << "diagnostics took " << clock_text(outcome.diagnose_seconds) << "\n\n" << recipe_table_markdown(outcome);
+    out.flush();
+    report.recipes.push_back(std::move(outcome));
+  }
+
+  report.total_seconds = seconds_since(start);
+  out << "\n== Summary (scores in %)\n\n" << summary_table_markdown(report) << "\n";
+  result.written = write_demo_report(report, o.out_dir);
+  return result;
+}
+
+}  // namespace lincat::demo

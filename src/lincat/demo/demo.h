@@ -1,0 +1,47 @@
+// `lincat demo`: converts one teacher with several recipes and diagnoses each conversion (every
+// attention mode on held-out real-text tasks and long-range probes, per-head linear share, bits
+// per byte), then writes every recipe's files and the cross-recipe report (demo_report.h).
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "lincat/demo/demo_report.h"
+#include "lincat/model/model.h"
+
+namespace lincat::demo {
+
+// The recipes the demo runs by default, each read from RECIPES_DIR/<name>.yaml.
+const std::vector<std::string>& demo_recipe_names();
+
+struct DemoOptions {
+  std::string teacher;          // Hugging Face model directory with tokenizer.model
+  std::string conversion_data;  // text the recipes convert on
+  std::string heldout_dir;      // task files (`lincat eval --data-dir` format)
+  std::vector<std::string> tasks = {"next_sentence", "last_word"};
+  std::string perplexity_text;  // "" : no bits per byte
+  std::string recipes_dir;      // <recipe>.yaml for each of `recipes`
+  std::vector<std::string> recipes = demo_recipe_names();
+  std::string out_dir;
+  std::vector<std::string> overrides;  // "key=value", applied to every recipe
+  std::optional<int64_t> stage1_steps;  // override every recipe's steps (and token budget)
+  std::optional<int64_t> stage2_steps;
+  int64_t task_limit = 0;  // items per task (0: all)
+  int probe_items = 8;     // per probe distance
+  uint64_t probe_seed = 1234;
+  LoadOptions load;
+};
+
+struct DemoResult {
+  int exit_code = 0;  // 0, or a conversion's interrupt code (128 + signal)
+  DemoReport report;
+  std::vector<std::string> written;  // the top-level report files
+};
+
+// Replaces OUT/<recipe> for every recipe. `out` gets the stage lines and tables, `progress` the
+// conversions' step display (a bar when `terminal`).
+DemoResult run_demo(const DemoOptions& options, std::ostream& out, std::ostream& progress, bool terminal);
+
+}  // namespace lincat::demo

@@ -1,0 +1,125 @@
+// `lincat demo` end to end on a tiny stand-in (the 2-layer test teacher, generated text, the
+// held-out test tasks, the committed demo recipes shrunk by --set and step flags): every report
+// file is written, the tables have their rows, the summary agrees with each recipe's diagnose
+// report, and a bad teacher path fails with exit 2 naming the flag and the path.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "support/run_program.h"
+#include "support/safetensors_bytes.h"
+#include "support/temp_dir.h"
+#include "support/tiny_teacher.h"
+#include "test_paths.h"
+
+namespace lincat::demo {
+namespace {
+
+namespace fs = std::filesystem;
+using test::run_lincat;
+
+const std::string kRecipes = std::string(LINCAT_TEST_DATA) + "/../../recipes/demo";
+const std::string kHeldout = std::string(LINCAT_TEST_DATA) + "/eval/heldout";
+const std::string kText = std::string(LINCAT_TEST_DATA) + "/eval/text.txt";
+const std::vector<std::string> kRecipeNames = {"lolcats", "hedgecats", "ssd", "linear"};
+
+// The demo's flags with the tiny stand-ins; `teacher` replaces the tiny teacher when given.
+std::string demo_flags(const test::TempDir& dir, const std::string& teacher) {
+  return "demo --teacher " + teacher + " --data " + dir.file("text.txt") + " --heldout " + kHeldout +
+         " --perplexity-text " + kText + " --recipes-dir " + kRecipes + " --out " + dir.file("out") +
+         " --stage1-steps 2 --stage2-steps 2 --limit 4 --probe-items 1" + test::tiny_recipe_flags(dir.file("cache"));
+}
+
+nlohmann::json read_json(const std::string& path) { return nlohmann::json::parse(test::read_bytes(path)); }
+
+TEST(Demo, ConvertsEveryRecipeAndWritesTheReport) {
+  test::TempDir dir;
+  ::setenv("LINCAT_THREADS", "1", 1);
+  const std::string teacher = test::write_tiny_teacher(dir.file("teacher"));
+  test::write_bytes(dir.file("text.txt"), test::tiny_text(1200));
+  const auto run = run_lincat(demo_flags(dir, teacher));
+  ASSERT_EQ(run.exit_code, 0) << run.err << run.out;
+  const std::string out = dir.file("out");
+
+  // Progress: the demo's stage lines with an ETA, the conversions' step lines.
+  EXPECT_NE(run.out.find("== [1/4] lolcats: conversion"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("== [4/4] linear: diagnostics"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("demo ETA"), std::string::npos) << run.out;
+  EXPECT_NE(run.err.find("stage 2 step 2/2"), std::string::npos) << run.err;
+  EXPECT_NE(run.out.find("total wall time"), std::string::npos) << run.out;
+
+  for (const char* file : {"demo_report.md", "demo_report.json", "linear_share.svg", "probes_beyond_window.svg"}) {
+    EXPECT_TRUE(fs::exists(out + "/" + file)) << file;
+  }
+  const nlohmann::json demo = read_json(out + "/demo_report.json");
+  ASSERT_EQ(demo.at("recipes").size(), kRecipeNames.size());
+  const std::string markdown = test::read_bytes(out + "/demo_report.md");
+  for (size_t i = 0; i < kRecipeNames.size(); ++i) {
+    const std::string& name = kRecipeNames[i];
+    const std::string recipe_dir = out + "/" + name;
+    for (const char* file : {"recipe.yaml", "train_log.jsonl", "model.safetensors", "diagnose/report.md",
+                             "diagnose/report.json", "diagnose/linear_share.svg", "diagnose/mode_accuracy.svg",
+                             "diagnose/probe_passkey.svg", "diagnose/probe_associative_recall.svg"}) {
+      EXPECT_TRUE(fs::exists(recipe_dir + "/" + file)) << name << ": " << file;
+    }
+    // The committed recipe, with the test's overrides applied.
+    const std::string recipe = test::read_bytes(recipe_dir + "/recipe.yaml");
+    EXPECT_NE(recipe.find("name: " + name), std::string::npos) << recipe;
+    EXPECT_NE(recipe.find("window: 16"), std::string::npos) << recipe;
+
+    // The summary holds what each recipe's own diagnose report says.
+    const nlohmann::json& row = demo.at("recipes").at(i);
+    const nlohmann::json diagnose = read_json(recipe_dir + "/diagnose/report.json");
+    EXPECT_EQ(row.at("recipe"), name);
+    EXPECT_EQ(row.at("verdict"), diagnose.at("verdict"));
+    EXPECT_EQ(row.at("mean_linear_share"), diagnose.at("mean_linear_share"));
+    for (const char* mode : {"base", "hybrid", "window", "linear", "sinks", "none"}) {
+      EXPECT_EQ(row.at("modes").at(mode).at("task_average"), diagnose.at("modes").at(mode).at("task_average")) << mode;
+      EXPECT_GT(row.at("modes").at(mode).at("bits_per_byte").get<double>(), 0) << mode;
+    }
+
+    // Table 1 for the recipe, printed and in the report, then its summary row.
+    const std::string heading = "### " + name + ": linear share ";
+    EXPECT_NE(run.out.find(heading), std::string::npos) << name;
+    const size_t table = markdown.find(heading);
+    ASSERT_NE(table, std::string::npos) << name;
+    const std::string body = markdown.substr(table, markdown.find("\n\n", markdown.find("| none |", table)) - table);
+    for (const char* row_label : {"| next_sentence (acc", "| last_word (acc) |", "| task average |",
+                                  "| recovered | 100.0 |", "| probes beyond w |", "| bits per byte"}) {
+      EXPECT_NE(markdown.find(row_label, table), std::string::npos) << name << ": " << row_label;
+    }
+    EXPECT_NE(body.find("| base | hybrid | window only | linear only | sinks only | none |"), std::string::npos) << body;
+    EXPECT_NE(markdown.find("\n| " + name + " | "), std::string::npos) << name;
+  }
+  const std::string linear_recipe = test::read_bytes(out + "/linear/recipe.yaml");
+  EXPECT_NE(linear_recipe.find("train_mode: linear"), std::string::npos) << linear_recipe;
+  EXPECT_NE(test::read_bytes(out + "/ssd/recipe.yaml").find("enabled: true"), std::string::npos);
+}
+
+TEST(Demo, BadTeacherPathFailsNamingIt) {
+  test::TempDir dir;
+  test::write_bytes(dir.file("text.txt"), test::tiny_text(50));
+  const std::string missing = dir.file("no-such-teacher");
+  const auto run = run_lincat(demo_flags(dir, missing));
+  EXPECT_EQ(run.exit_code, 2) << run.err;
+  EXPECT_EQ(run.err.rfind("error: --teacher " + missing + ": no such directory", 0), 0u) << run.err;
+  EXPECT_FALSE(fs::exists(dir.file("out")));
+
+  fs::create_directories(dir.file("empty-teacher"));
+  const auto empty = run_lincat(demo_flags(dir, dir.file("empty-teacher")));
+  EXPECT_EQ(empty.exit_code, 2) << empty.err;
+  EXPECT_NE(empty.err.find("--teacher " + dir.file("empty-teacher") + "/config.json"), std::string::npos) << empty.err;
+}
+
+TEST(Demo, MissingRecipeFileFailsNamingTheFlag) {
+  test::TempDir dir;
+  test::write_bytes(dir.file("text.txt"), test::tiny_text(50));
+  const std::string teacher = test::write_tiny_teacher(dir.file("teacher"));
+  const auto run = run_lincat(demo_flags(dir, teacher) + " --recipes lolcats,nosuch");
+  EXPECT_EQ(run.exit_code, 2) << run.err;
+  EXPECT_NE(run.err.find("--recipes-dir " + kRecipes + "/nosuch.yaml: no such file"), std::string::npos) << run.err;
+}
+
+}  // namespace
+}  // namespace lincat::demo

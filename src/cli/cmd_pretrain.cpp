@@ -14,6 +14,7 @@ struct PretrainFlags {
   std::string out;
   std::string config = "teacher";
   std::string tokenizer;
+  std::string init;
   std::vector<std::string> overrides;
   bool resume = false;
   int64_t stop_after_steps = 0;
@@ -24,6 +25,9 @@ int run_pretrain(const PretrainFlags& flags) {
   options.data = flags.data;
   options.out_dir = flags.out;
   options.tokenizer = flags.tokenizer;
+  options.init_from = flags.init;
+  // A run that continues another model keeps that model's tokenizer unless told otherwise.
+  if (!flags.init.empty() && flags.tokenizer.empty()) options.tokenizer = flags.init + "/tokenizer.model";
   options.resume = flags.resume;
   options.stop_after_steps = flags.stop_after_steps;
   options.config = train::load_pretrain_config(flags.config);
@@ -41,6 +45,9 @@ void add_pretrain_command(CLI::App& app, Action& action) {
       ->required();
   command->add_option("--config", flags->config, "config YAML file or built-in: teacher (default)");
   command->add_option("--tokenizer", flags->tokenizer, "SentencePiece model to use (default: train one on --data)");
+  command->add_option("--init", flags->init,
+                      "start from this model directory's weights (same shape) instead of random ones; its tokenizer "
+                      "unless --tokenizer");
   command->add_option("--set", flags->overrides, "override a config setting: key=value, e.g. steps=500");
   command->add_flag("--resume", flags->resume, "continue the interrupted run in --out from its checkpoint");
   command->add_option("--stop-after-steps", flags->stop_after_steps,

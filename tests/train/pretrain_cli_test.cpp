@@ -111,6 +111,28 @@ TEST(TrainPretrain, StoppedAndResumedRunEndsBitwiseIdentical) {
   }
 }
 
+TEST(TrainPretrain, InitStartsFromAnotherModelsWeightsAndRefusesAnotherShape) {
+  ::setenv("LINCAT_THREADS", "1", 1);
+  test::TempDir dir;
+  const std::string cache = dir.file("cache"), first = dir.file("first"), second = dir.file("second");
+  const std::string flags = "--tokenizer " LINCAT_TEST_DATA "/tokenizer/tiny.model --set steps=4";
+  ASSERT_EQ(run_lincat(pretrain(first, cache, flags)).exit_code, 0);
+  // A learning rate of 0 leaves the starting weights as they are: the output is `first` exactly.
+  const auto continued = run_lincat(pretrain(second, cache, "--init " + first +
+                                             " --set steps=2 --set optimiser.learning_rate=0 --set optimiser.min_learning_rate=0"));
+  ASSERT_EQ(continued.exit_code, 0) << continued.err;
+  EXPECT_EQ(test::read_bytes(second + "/tokenizer.model"), test::read_bytes(first + "/tokenizer.model"));
+  const auto x = io::load_safetensors_map(first + "/model.safetensors");
+  const auto y = io::load_safetensors_map(second + "/model.safetensors");
+  ASSERT_EQ(x.size(), y.size());
+  for (const auto& [name, tensor] : x) EXPECT_TRUE(at::equal(tensor, y.at(name))) << name;
+
+  const auto wider = run_lincat(pretrain(dir.file("third"), cache, "--init " + first + " --set model.hidden_size=48"));
+  EXPECT_EQ(wider.exit_code, 2);
+  EXPECT_NE(wider.err.find("--init " + first + ": tensor model.embed_tokens.weight has shape"), std::string::npos)
+      << wider.err;
+}
+
 TEST(TrainPretrain, BadSettingsAndDataFailWithClearErrors) {
   test::TempDir dir;
   const std::string cache = dir.file("cache");

@@ -79,6 +79,8 @@ DemoResult run_demo(const DemoOptions& o, std::ostream& out, std::ostream& progr
   settings.probe_items = o.probe_items;
   settings.seed = o.probe_seed;
   const auto teacher = load_model(o.teacher, o.load);
+  // Probe contexts (the distance plus the question) must fit the positions the teacher was trained on.
+  settings.max_probe_distance = teacher->config.max_position_embeddings - 64;
   const auto tokenizer = io::Tokenizer::load(eval::tokenizer_path("", *teacher));
   std::vector<int64_t> text_tokens;  // [BOS] + the perplexity text's ids
   int64_t text_bytes = 0;

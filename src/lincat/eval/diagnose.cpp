@@ -102,6 +102,11 @@ DiagnoseReport diagnose(const Model& model, const std::string& model_name, const
   report.base = base_name;
   report.window = model.config.hybrid->window;
   report.probe_settings.distances = window_distances(report.window);
+  if (settings.max_probe_distance > 0) {
+    auto& d = report.probe_settings.distances;
+    d.erase(std::remove_if(d.begin(), d.end(), [&](int64_t x) { return x > settings.max_probe_distance; }), d.end());
+    if (d.empty()) throw UserError("no probe distance is at most " + std::to_string(settings.max_probe_distance) + " tokens");
+  }
   report.probe_settings.items_per_distance = settings.probe_items;
   report.probe_settings.seed = settings.seed;
 

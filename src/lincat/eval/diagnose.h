@@ -50,6 +50,9 @@ struct DiagnoseSettings {
   int64_t limit = 0;
   int probe_items = 8;
   uint64_t seed = 1234;
+  // Probe distances above this are left out (0: none are): a model trained on short sequences
+  // cannot answer from positions it never saw, in any mode, which would only add chance-level points.
+  int64_t max_probe_distance = 0;
 };
 
 // A linear share below this means the linear branch is not used; above 1 - this, the window is.

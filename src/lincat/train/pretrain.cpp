@@ -1,5 +1,6 @@
 #include "lincat/train/pretrain.h"
 
+#include <algorithm>
 #include <csignal>
 #include <cmath>
 #include <filesystem>
@@ -107,6 +108,28 @@ std::shared_ptr<Model> init_pretrain_model(const ModelConfig& config, uint64_t s
   return model;
 }
 
+// Starts from another model's weights (a second phase of training on a new data mix): every
+// tensor must exist there with the same shape.
+void copy_initial_weights(const std::string& directory, Model& model) {
+  const auto source = load_model(directory);
+  ModelWeights& from = const_cast<Model&>(*source).weights;
+  std::vector<TensorSlot> sources = tensor_slots(source->config, from);
+  for (const TensorSlot& slot : tensor_slots(model.config, model.weights)) {
+    const auto found = std::find_if(sources.begin(), sources.end(), [&](const TensorSlot& s) { return s.name == slot.name; });
+    if (found == sources.end() || !found->tensor->defined()) {
+      throw UserError("--init " + directory + ": no tensor " + slot.name + " (the model's shape differs from the config's)");
+    }
+    if (found->tensor->sizes() != at::IntArrayRef(slot.shape)) {
+      std::ostringstream message;
+      message << "--init " << directory << ": tensor " << slot.name << " has shape " << found->tensor->sizes()
+              << ", the config needs " << at::IntArrayRef(slot.shape);
+      throw UserError(message.str());
+    }
+    torch::NoGradGuard no_grad;
+    slot.tensor->copy_(found->tensor->to(torch::kFloat32));
+  }
+}
+
 int run_pretraining(const PretrainOptions& o, std::ostream& out, std::ostream& progress_stream, bool terminal) {
   const PretrainConfig& config = o.config;
   validate(config);
@@ -151,6 +174,7 @@ int run_pretraining(const PretrainOptions& o, std::ostream& out, std::ostream& p
   const ModelConfig model_config =
       pretrain_model_config(config, tokenizer->vocab_size(), tokenizer->bos_id(), tokenizer->eos_id());
   const auto model = init_pretrain_model(model_config, config.seed, o.out_dir);
+  if (!o.init_from.empty()) copy_initial_weights(o.init_from, *model);
   out << "model: " << model_config.parameter_count() << " parameters, " << model_config.num_layers << " layers, hidden "
       << model_config.hidden_size << ", vocabulary " << model_config.vocab_size << "\n";
   const std::vector<NamedParameter> parameters = all_parameters(*model);

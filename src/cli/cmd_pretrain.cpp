@@ -1,8 +1,10 @@
 // lincat pretrain --data PATH... --out DIR: a Llama-architecture model trained from scratch by a
 // config (the built-in `teacher` or a YAML file). Interrupt with Ctrl-C, continue with --resume.
+// Runs as several cooperating processes with the distributed flags (docs/SCALING.md).
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/flags.h"
 #include "lincat/train/pretrain.h"
 #include "lincat/train/progress.h"
 
@@ -18,6 +20,7 @@ struct PretrainFlags {
   std::vector<std::string> overrides;
   bool resume = false;
   int64_t stop_after_steps = 0;
+  DistFlags dist;
 };
 
 int run_pretrain(const PretrainFlags& flags) {
@@ -30,6 +33,8 @@ int run_pretrain(const PretrainFlags& flags) {
   if (!flags.init.empty() && flags.tokenizer.empty()) options.tokenizer = flags.init + "/tokenizer.model";
   options.resume = flags.resume;
   options.stop_after_steps = flags.stop_after_steps;
+  std::string device = "cpu";  // pretraining runs on the CPU
+  options.dist = flags.dist.settings(device);
   options.config = train::load_pretrain_config(flags.config);
   for (const std::string& assignment : flags.overrides) train::apply_pretrain_override(options.config, assignment);
   return train::run_pretraining(options, std::cout, std::cerr, train::stderr_is_terminal());
@@ -52,6 +57,7 @@ void add_pretrain_command(CLI::App& app, Action& action) {
   command->add_flag("--resume", flags->resume, "continue the interrupted run in --out from its checkpoint");
   command->add_option("--stop-after-steps", flags->stop_after_steps,
                       "testing: checkpoint and stop after N steps of this run, exactly as on Ctrl-C (exit 130)");
+  flags->dist.add_to(*command);
   command->callback([flags, &action] { action = [flags] { return run_pretrain(*flags); }; });
 }
 

@@ -2,21 +2,17 @@
 // process's on the same global batch, data parallel and stage-1 layer parallel; a rank killed
 // mid-run makes the other exit at once with a clear error, and --resume with one process finishes.
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <cmath>
 #include <filesystem>
-#include <future>
 #include <string>
 
-#include "lincat/io/tensor_io.h"
 #include "support/run_program.h"
 #include "support/safetensors_bytes.h"
 #include "support/temp_dir.h"
 #include "support/tiny_teacher.h"
+#include "support/two_ranks.h"
 
 namespace lincat::dist {
 namespace {
@@ -24,20 +20,6 @@ namespace {
 namespace fs = std::filesystem;
 using test::ProgramResult;
 using test::run_lincat;
-
-// A port nothing listens on now (the kernel's pick for an ephemeral bind).
-int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  address.sin_port = 0;
-  EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
-  socklen_t length = sizeof(address);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-  ::close(fd);
-  return ntohs(address.sin_port);
-}
 
 struct Fixture {
   test::TempDir dir;
@@ -72,35 +54,16 @@ std::string single_run() {
   return out;
 }
 
-// Runs ranks 0 and 1 of `command` at once; returns their results.
-std::pair<ProgramResult, ProgramResult> run_two(const std::string& command, const std::string& rank1_env = "") {
-  const std::string flags = " --world-size 2 --dist-timeout 30 --master-addr 127.0.0.1 --master-port " +
-                            std::to_string(free_port());
-  auto rank1 = std::async(std::launch::async, [&] { return run_lincat(command + flags + " --rank 1" + rank1_env); });
-  ProgramResult rank0 = run_lincat(command + flags + " --rank 0");
-  return {rank0, rank1.get()};
-}
-
-void expect_close_tensors(const std::string& a, const std::string& b) {
-  const auto x = io::load_safetensors_map(a), y = io::load_safetensors_map(b);
-  ASSERT_EQ(x.size(), y.size());
-  for (const auto& [name, tensor] : x) {
-    ASSERT_TRUE(y.count(name)) << name;
-    EXPECT_TRUE(at::allclose(tensor, y.at(name), 1e-4, 1e-5)) << name << " differs by "
-                                                              << (tensor - y.at(name)).abs().max().item<double>();
-  }
-}
-
 TEST(DistConvert, TwoProcessesEqualOneOnTheSameGlobalBatch) {
   const Fixture& f = fixture();
   const std::string one = single_run();
   for (const std::string mode : {"", "--layer-parallel"}) {
     const std::string out = f.dir.file("two" + mode);
-    const auto [rank0, rank1] = run_two(f.convert(out, mode));
+    const auto [rank0, rank1] = test::run_two_ranks(f.convert(out, mode));
     ASSERT_EQ(rank0.exit_code, 0) << mode << ": " << rank0.err;
     ASSERT_EQ(rank1.exit_code, 0) << mode << ": " << rank1.err;
     EXPECT_TRUE(rank1.out.empty()) << "only rank 0 reports: " << rank1.out;
-    expect_close_tensors(one + "/model.safetensors", out + "/model.safetensors");
+    test::expect_close_safetensors(one + "/model.safetensors", out + "/model.safetensors");
     EXPECT_FALSE(fs::exists(out + "/checkpoint.safetensors"));
   }
 }
@@ -113,7 +76,7 @@ TEST(DistConvert, AKilledRankStopsTheOtherAtOnceAndResumeFinishesWithOneProcess)
   // both processes may see it.
   ::setenv("LINCAT_TEST_KILL_RANK_AT_STEP", "1:3", 1);
   const auto start = std::chrono::steady_clock::now();
-  const auto [rank0, rank1] = run_two(command);
+  const auto [rank0, rank1] = test::run_two_ranks(command);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   ::unsetenv("LINCAT_TEST_KILL_RANK_AT_STEP");
   EXPECT_EQ(rank1.exit_code, 128 + 9) << rank1.err;
@@ -128,7 +91,7 @@ TEST(DistConvert, AKilledRankStopsTheOtherAtOnceAndResumeFinishesWithOneProcess)
   const ProgramResult resumed = run_lincat(command + " --resume");
   ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
   EXPECT_NE(resumed.err.find("stage 2 step 2/2"), std::string::npos) << resumed.err;
-  expect_close_tensors(single_run() + "/model.safetensors", out + "/model.safetensors");
+  test::expect_close_safetensors(single_run() + "/model.safetensors", out + "/model.safetensors");
 }
 
 }  // namespace

@@ -7,6 +7,9 @@
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #ifdef LINCAT_WITH_NCCL  // CUDA builds of libtorch (untested here: Debian's libtorch is CPU-only)
+#ifndef USE_C10D_NCCL     // as for Gloo: the header declares the NCCL group only with this defined
+#define USE_C10D_NCCL
+#endif
 #include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
 #endif
 

@@ -7,6 +7,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "lincat/dist/process_group.h"
+#include "lincat/dist/shard.h"
 #include "lincat/io/hf_config.h"
 #include "lincat/io/tensor_io.h"
 #include "lincat/io/tokenizer.h"
@@ -81,6 +83,16 @@ std::string prepare_tokenizer(const PretrainOptions& o, std::ostream& out) {
   return path;
 }
 
+// On ranks other than 0, after rank 0 has prepared it: the tokenizer rank 0 wrote into --out.
+std::string shared_tokenizer(const PretrainOptions& o, const dist::Group& group) {
+  const std::string path = (fs::path(o.out_dir) / "tokenizer.model").string();
+  if (!fs::exists(path)) {
+    throw UserError(path + ": rank " + std::to_string(group.rank()) + " cannot see the tokenizer rank 0 wrote; --out " +
+                    "must be on storage every rank shares (see docs/SCALING.md)");
+  }
+  return path;
+}
+
 void write_model(const Model& model, const std::string& directory) {
   ModelWeights weights = model.weights;  // shares storage; tensor_slots needs a mutable table
   std::vector<std::pair<std::string, at::Tensor>> tensors;
@@ -130,7 +142,7 @@ void copy_initial_weights(const std::string& directory, Model& model) {
   }
 }
 
-int run_pretraining(const PretrainOptions& o, std::ostream& out, std::ostream& progress_stream, bool terminal) {
+int run_pretraining(const PretrainOptions& o, std::ostream& summary, std::ostream& progress_display, bool terminal) {
   const PretrainConfig& config = o.config;
   validate(config);
   if (o.data.empty()) throw UserError("--data: give at least one data file");
@@ -153,16 +165,24 @@ int run_pretraining(const PretrainOptions& o, std::ostream& out, std::ostream& p
       throw UserError(o.out_dir + " holds an interrupted run (" + kCheckpointFile +
                       "); pass --resume to continue it, or choose another --out");
     }
-    write_file_atomically(config_path, resolved);
   }
+  dist::Group group(o.dist);  // waits for the other ranks; a no-op for one process
+  std::ostream quiet(nullptr);  // ranks other than 0 print and write nothing
+  std::ostream& out = group.writes_outputs() ? summary : quiet;
+  std::ostream& progress_stream = group.writes_outputs() ? progress_display : quiet;
+  if (!o.resume && group.writes_outputs()) write_file_atomically(config_path, resolved);
 
-  const std::string tokenizer_path = prepare_tokenizer(o, out);
+  // Rank 0 trains (or copies) the tokenizer and tokenises into the cache; the others wait for it,
+  // then load both.
+  if (!group.writes_outputs()) group.barrier();
+  const std::string tokenizer_path = group.writes_outputs() ? prepare_tokenizer(o, out) : shared_tokenizer(o, group);
   const auto tokenizer = io::Tokenizer::load(tokenizer_path);
   const Encoder encode = [&tokenizer](const std::string& text) { return tokenizer->encode(text); };
   const DataSettings& d = config.data;
   const int64_t T = d.sequence_length;
   const std::string cache_dir = d.cache_dir.empty() ? default_cache_dir() : d.cache_dir;
   const TokenisedData tokens = tokenise_with_cache(o.data, d.format, tokenizer_path, T, cache_dir);
+  if (group.writes_outputs()) group.barrier();
   DataSplit data = split_held_out(tokens.sequences, d.eval_fraction);
   const int64_t text_sequences = data.train.count();
   data.train = mix_synthetic(data.train, d.synthetic, encode, tokenizer->bos_id(), tokenizer->eos_id(), config.seed);
@@ -181,12 +201,15 @@ int run_pretraining(const PretrainOptions& o, std::ostream& out, std::ostream& p
   const int64_t per_step = std::max<int64_t>(1, d.tokens_per_step / T);
   const int64_t micro_batch = std::min(d.micro_batch, per_step);
   BatchOrder order(data.train.count(), per_step, config.seed);
+  // Each rank takes its block of a step's global batch and of the held-out set.
+  const auto my_share = [&](const std::vector<int64_t>& all) { return dist::rank_share(all, group.rank(), group.world_size()); };
 
   TrainingState state;
   state.seed = config.seed;
   RunContext context{*model, checkpoint_path, (fs::path(o.out_dir) / kTrainingLogFile).string(), {},
                      Progress(progress_stream, terminal), config.checkpoint_interval, config.log_interval,
                      o.stop_after_steps, 0, parameters};
+  context.group = &group;
   AdamW optimiser(parameters);
   std::map<std::string, at::Tensor> best;
   if (o.resume) {
@@ -208,15 +231,18 @@ int run_pretraining(const PretrainOptions& o, std::ostream& out, std::ostream& p
   task.tokens_per_step = per_step * T;
   task.train_step = [&](int64_t step) {
     StepResult result;
-    for_micro_batches(data.train, order.batch(step), per_step, micro_batch, [&](const at::Tensor& ids, const at::Tensor& mask, double share) {
+    const std::vector<int64_t> batch = order.batch(step);
+    for_micro_batches(data.train, my_share(batch), static_cast<int64_t>(batch.size()), micro_batch,
+                      [&](const at::Tensor& ids, const at::Tensor& mask, double share) {
       result.loss += share * language_model_loss(*model, ids, mask, share, true);
     });
-    return result;
+    return result;  // this rank's part: run_stage sums the parts and the gradients across ranks
   };
-  const auto held_out_loss = [&] {
+  const auto held_out_loss = [&] {  // this rank's part of the held-out loss
     at::NoGradGuard no_grad;
     double total = 0;
-    for_micro_batches(data.held_out, all_indices(data.held_out), data.held_out.count(), micro_batch, [&](const at::Tensor& ids, const at::Tensor& mask, double share) {
+    for_micro_batches(data.held_out, my_share(all_indices(data.held_out)), data.held_out.count(), micro_batch,
+                      [&](const at::Tensor& ids, const at::Tensor& mask, double share) {
       total += share * language_model_loss(*model, ids, mask, share, false);
     });
     return total;
@@ -231,13 +257,15 @@ int run_pretraining(const PretrainOptions& o, std::ostream& out, std::ostream& p
     return 128 + (signal ? signal : SIGINT);
   }
 
+  // Every rank takes part in the final held-out loss; then rank 0, holding the same model, writes it.
+  const double loss = data.held_out.count() > 0 ? group.all_reduce_sum(held_out_loss()) : 0.0;
+  if (!group.writes_outputs()) return 0;
   write_model(*model, o.out_dir);
   context.write_log();
   fs::remove(checkpoint_path, error);
   out << o.out_dir << ": pretrained " << state.step << " steps, " << state.tokens << " tokens in "
       << static_cast<int64_t>(state.seconds) << " s\n";
   if (data.held_out.count() > 0) {
-    const double loss = held_out_loss();
     out << "held-out loss " << loss << ", perplexity " << std::exp(loss) << " (" << data.held_out.count()
         << " sequences)\n";
   }

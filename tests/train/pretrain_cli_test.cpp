@@ -117,9 +117,9 @@ TEST(TrainPretrain, InitStartsFromAnotherModelsWeightsAndRefusesAnotherShape) {
   const std::string cache = dir.file("cache"), first = dir.file("first"), second = dir.file("second");
   const std::string flags = "--tokenizer " LINCAT_TEST_DATA "/tokenizer/tiny.model --set steps=4";
   ASSERT_EQ(run_lincat(pretrain(first, cache, flags)).exit_code, 0);
-  // A learning rate of 0 leaves the starting weights as they are: the output is `first` exactly.
+  // A learning rate of 1e-30 moves no float32 weight (far below one ulp): the output is `first` exactly.
   const auto continued = run_lincat(pretrain(second, cache, "--init " + first +
-                                             " --set steps=2 --set optimiser.learning_rate=0 --set optimiser.min_learning_rate=0"));
+                                             " --set steps=2 --set optimiser.learning_rate=1e-30 --set optimiser.min_learning_rate=1e-30"));
   ASSERT_EQ(continued.exit_code, 0) << continued.err;
   EXPECT_EQ(test::read_bytes(second + "/tokenizer.model"), test::read_bytes(first + "/tokenizer.model"));
   const auto x = io::load_safetensors_map(first + "/model.safetensors");

@@ -116,5 +116,27 @@ TEST(TrainSynthetic, MixingAddsTheShareOfWholeDocumentSequences) {
   EXPECT_EQ(mix_synthetic(text, s, f.encode, 1, 2, 0).count(), 12);
 }
 
+TEST(TrainSynthetic, AnswersOnlyMakesEveryAnswerTokenAndNothingElseATarget) {
+  Fixture f;
+  for (const char* kind : {"passkey", "associative_recall"}) {
+    SyntheticSettings s = settings(kind);
+    s.answers_only = true;
+    // One document per sequence (the longest possible) so the spans are easy to find.
+    s.min_distance = s.max_distance = 200;
+    const SyntheticDocument doc = synthetic_document(s, f.encode, 1, 2, 256, 0, 0);
+    const TokenSequences sequences = synthetic_sequences(s, f.encode, 1, 2, 256, 1, 0);
+    ASSERT_EQ(sequences.ids.narrow(1, 0, static_cast<int64_t>(doc.ids.size())).reshape({-1}).numel(),
+              static_cast<int64_t>(doc.ids.size()));
+    ASSERT_EQ(doc.answer_spans.size(), std::string(kind) == "passkey" ? 1u : 4u) << kind;
+    std::vector<float> expected(256, 0.0f);
+    for (const auto& [begin, end] : doc.answer_spans) {
+      ASSERT_LT(begin, end);
+      for (int64_t i = begin; i < end; ++i) expected[static_cast<size_t>(i)] = 1.0f;
+    }
+    EXPECT_EQ(Ids(doc.ids.begin() + doc.answer_spans[0].first, doc.ids.begin() + doc.answer_spans[0].second), doc.answer);
+    EXPECT_TRUE(at::equal(sequences.loss_mask[0], torch::tensor(expected))) << kind;
+  }
+}
+
 }  // namespace
 }  // namespace lincat::train

@@ -104,6 +104,7 @@ void add_data_fields(const std::string& p, DataSettings& d, Fields& f) {
   f[p + "synthetic.kinds"] = list_field(d.synthetic.kinds, "synthetic kinds (passkey, associative_recall)");
   f[p + "synthetic.min_distance"] = plain_field(d.synthetic.min_distance, "an integer");
   f[p + "synthetic.max_distance"] = plain_field(d.synthetic.max_distance, "an integer");
+  f[p + "synthetic.answers_only"] = plain_field(d.synthetic.answers_only, "true or false");
 }
 
 void validate_stage(const StageSettings& s, const std::string& name, const std::string& context) {

@@ -69,6 +69,7 @@ struct SyntheticSettings {
   std::vector<std::string> kinds = {"passkey", "associative_recall"};
   int64_t min_distance = 32;   // tokens from the fact to the question, drawn uniformly
   int64_t max_distance = 480;
+  bool answers_only = false;   // only the answers are prediction targets, not the facts and filler
 };
 
 struct DataSettings {

@@ -59,6 +59,10 @@ SyntheticDocument synthetic_document(const SyntheticSettings& s, const Encoder& 
   doc.distance = first.distance;
   doc.answer_start = static_cast<int64_t>(first.context.size());
   doc.answer = first.choices[first.gold];
+  for (const eval::ProbeItem& item : rendered.items) {
+    const auto begin = static_cast<int64_t>(item.context.size());
+    doc.answer_spans.emplace_back(begin, begin + static_cast<int64_t>(item.choices[item.gold].size()));
+  }
   return doc;
 }
 
@@ -76,8 +80,15 @@ TokenSequences synthetic_sequences(const SyntheticSettings& s, const Encoder& en
       if (used > 0 && used + size > length) break;  // this document starts the next sequence
       ++index;
       ids.insert(ids.end(), doc.ids.begin(), doc.ids.end());
-      mask.insert(mask.end(), doc.ids.size(), 1.0f);
-      if (bos >= 0) mask[mask.size() - doc.ids.size()] = 0.0f;  // BOS is never a target
+      const size_t doc_start = mask.size();
+      mask.insert(mask.end(), doc.ids.size(), s.answers_only ? 0.0f : 1.0f);
+      if (bos >= 0) mask[doc_start] = 0.0f;  // BOS is never a target
+      if (s.answers_only) {
+        for (const auto& [begin, end] : doc.answer_spans) {
+          std::fill(mask.begin() + static_cast<std::ptrdiff_t>(doc_start + static_cast<size_t>(begin)),
+                    mask.begin() + static_cast<std::ptrdiff_t>(doc_start + static_cast<size_t>(end)), 1.0f);
+        }
+      }
       used += size;
       if (used == length) break;
     }

@@ -21,6 +21,7 @@ struct SyntheticDocument {
   int64_t distance = 0;          // tokens from the first fact to the end of its question
   int64_t answer_start = 0;      // index in ids of the first answer's first token
   std::vector<int64_t> answer;   // the first question's answer tokens
+  std::vector<std::pair<int64_t, int64_t>> answer_spans;  // [start, end) in ids of every answer
 };
 
 // Document `index` of the stream for `seed`: its kind and distance and every draw come from a

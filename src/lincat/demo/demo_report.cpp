@@ -167,9 +167,6 @@ nlohmann::json demo_json(const DemoReport& report) {
 }
 
 std::vector<std::string> write_demo_report(const DemoReport& report, const std::string& directory) {
-  std::error_code error;
-  std::filesystem::create_directories(directory, error);
-  if (error) throw UserError(directory + ": cannot create directory (" + error.message() + ")");
   std::vector<std::string> names;
   std::vector<double> shares, probes;
   for (const RecipeOutcome& o : report.recipes) {
@@ -184,13 +181,7 @@ std::vector<std::string> write_demo_report(const DemoReport& report, const std::
                                                shares, "linear share")},
       {"probes_beyond_window.svg", eval::svg_bar_chart("Probe accuracy beyond the window per recipe (hybrid)", names,
                                                        probes, "accuracy")}};
-  std::vector<std::string> written;
-  for (const auto& [name, content] : files) {
-    const std::string path = (std::filesystem::path(directory) / name).string();
-    write_file_atomically(path, content);
-    written.push_back(path);
-  }
-  return written;
+  return write_files_atomically(directory, files);
 }
 
 }  // namespace lincat::demo

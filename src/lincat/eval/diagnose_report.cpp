@@ -115,9 +115,6 @@ std::string diagnose_markdown(const DiagnoseReport& report) {
 }
 
 std::vector<std::string> write_diagnose_report(const DiagnoseReport& report, const std::string& directory) {
-  std::error_code error;
-  std::filesystem::create_directories(directory, error);
-  if (error) throw UserError(directory + ": cannot create directory (" + error.message() + ")");
   std::vector<std::pair<std::string, std::string>> files = {
       {"report.md", diagnose_markdown(report)},
       {"report.json", diagnose_json(report).dump(2) + "\n"},
@@ -144,13 +141,7 @@ std::vector<std::string> write_diagnose_report(const DiagnoseReport& report, con
                        svg_line_chart(probe + " accuracy against distance (w = " + std::to_string(report.window) + ")",
                                       series, "distance in tokens", "accuracy"));
   }
-  std::vector<std::string> written;
-  for (const auto& [name, content] : files) {
-    const std::string path = (std::filesystem::path(directory) / name).string();
-    write_file_atomically(path, content);
-    written.push_back(path);
-  }
-  return written;
+  return write_files_atomically(directory, files);
 }
 
 }  // namespace lincat::eval

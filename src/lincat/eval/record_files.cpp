@@ -3,6 +3,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "lincat/util/atomic_file.h"
 #include "lincat/util/error.h"
 
 namespace lincat::eval {
@@ -20,14 +21,7 @@ const nlohmann::json& field(const nlohmann::json& object, const std::string& nam
 
 }  // namespace
 
-std::string read_text_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw UserError(path + ": cannot open file");
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  if (in.bad()) throw UserError(path + ": cannot read file");
-  return buffer.str();
-}
+std::string read_text_file(const std::string& path) { return read_whole_file(path); }
 
 void for_each_json_line(const std::string& path,
                         const std::function<void(const nlohmann::json&, const RecordPlace&)>& visit) {

@@ -25,13 +25,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
-
 std::vector<NamedParameter> stage_parameters(Model& model, int stage, bool train_feature_maps) {
   std::vector<NamedParameter> out;
   for (NamedParameter& p : trainable_tensors(model)) {
@@ -66,7 +59,7 @@ int run_conversion(const ConvertOptions& o, std::ostream& summary, std::ostream&
     if (!fs::exists(checkpoint_path)) {
       throw UserError(checkpoint_path + ": no checkpoint to resume from (the run finished, or never saved one)");
     }
-    if (read_file(recipe_path) != resolved) {
+    if (read_whole_file(recipe_path) != resolved) {
       throw UserError("--resume: the recipe and overrides differ from the interrupted run's (" + recipe_path +
                       "); resume with the same --recipe, --set and step flags");
     }
@@ -122,7 +115,7 @@ int run_conversion(const ConvertOptions& o, std::ostream& summary, std::ostream&
   if (o.resume) {
     checkpoint = load_training_checkpoint(checkpoint_path);
     state = checkpoint.state;
-    std::istringstream log(read_file(context.log_path));
+    std::istringstream log(read_whole_file(context.log_path));
     for (std::string line; static_cast<int64_t>(context.log_lines.size()) < state.log_lines && std::getline(log, line);) {
       context.log_lines.push_back(line);
     }
@@ -248,7 +241,7 @@ int run_conversion(const ConvertOptions& o, std::ostream& summary, std::ostream&
   save_model(*student, o.out_dir);
   // A tokenizer given by --tokenizer goes with the model, so that text prompts work on it.
   const fs::path saved_tokenizer = fs::path(o.out_dir) / "tokenizer.model";
-  if (!fs::exists(saved_tokenizer)) write_file_atomically(saved_tokenizer.string(), read_file(tokenizer));
+  if (!fs::exists(saved_tokenizer)) write_file_atomically(saved_tokenizer.string(), read_whole_file(tokenizer));
   context.write_log();
   fs::remove(checkpoint_path, error);
   out << o.out_dir << ": converted with recipe " << recipe.name << " (trained in " << attention::mode_name(recipe.train_mode)

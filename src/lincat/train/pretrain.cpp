@@ -29,13 +29,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
-
 // Every tensor of the model under its checkpoint name (a tied lm_head is embed_tokens); the
 // RMSNorm gains are exempt from weight decay.
 std::vector<NamedParameter> all_parameters(Model& model) {
@@ -71,7 +64,7 @@ std::string prepare_tokenizer(const PretrainOptions& o, std::ostream& out) {
   if (o.resume && fs::exists(path)) return path;
   if (!o.tokenizer.empty()) {
     io::Tokenizer::load(o.tokenizer);  // UserError naming it if it is not a tokenizer
-    if (!fs::exists(path) || !fs::equivalent(o.tokenizer, path)) write_file_atomically(path, read_file(o.tokenizer));
+    if (!fs::exists(path) || !fs::equivalent(o.tokenizer, path)) write_file_atomically(path, read_whole_file(o.tokenizer));
     return path;
   }
   const TokenizerSettings& t = o.config.tokenizer;
@@ -156,7 +149,7 @@ int run_pretraining(const PretrainOptions& o, std::ostream& summary, std::ostrea
     if (!fs::exists(checkpoint_path)) {
       throw UserError(checkpoint_path + ": no checkpoint to resume from (the run finished, or never saved one)");
     }
-    if (read_file(config_path) != resolved) {
+    if (read_whole_file(config_path) != resolved) {
       throw UserError("--resume: the config and overrides differ from the interrupted run's (" + config_path +
                       "); resume with the same --config and --set flags");
     }
@@ -218,7 +211,7 @@ int run_pretraining(const PretrainOptions& o, std::ostream& summary, std::ostrea
     restore_parameters(parameters, checkpoint, checkpoint_path);
     optimiser.load_state(checkpoint.tensors, state.optimiser_steps, checkpoint_path);
     best = best_tensors(checkpoint);
-    std::istringstream log(read_file(context.log_path));
+    std::istringstream log(read_whole_file(context.log_path));
     for (std::string line; static_cast<int64_t>(context.log_lines.size()) < state.log_lines && std::getline(log, line);) {
       context.log_lines.push_back(line);
     }

@@ -6,6 +6,9 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include "lincat/util/error.h"
 
@@ -64,6 +67,28 @@ void write_file_atomically(const std::string& path, const std::string& text) {
   AtomicFile file(path);
   file.write(text);
   file.commit();
+}
+
+std::vector<std::string> write_files_atomically(const std::string& directory,
+                                                const std::vector<std::pair<std::string, std::string>>& files) {
+  std::error_code error;
+  std::filesystem::create_directories(directory, error);
+  if (error) throw UserError(directory + ": cannot create directory (" + error.message() + ")");
+  std::vector<std::string> written;
+  for (const auto& [name, content] : files) {
+    written.push_back((std::filesystem::path(directory) / name).string());
+    write_file_atomically(written.back(), content);
+  }
+  return written;
+}
+
+std::string read_whole_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw UserError(path + ": cannot open file");
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  if (in.bad()) throw UserError(path + ": cannot read file");
+  return buffer.str();
 }
 
 }  // namespace lincat

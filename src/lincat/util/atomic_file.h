@@ -4,6 +4,8 @@
 #pragma once
 #include <cstddef>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace lincat {
 
@@ -32,5 +34,13 @@ class AtomicFile {
 
 // Writes `text` to `path` atomically.
 void write_file_atomically(const std::string& path, const std::string& text);
+
+// Creates `directory` (UserError naming it if that fails) and writes each (name, content) into
+// it atomically; returns the paths written, in order.
+std::vector<std::string> write_files_atomically(const std::string& directory,
+                                                const std::vector<std::pair<std::string, std::string>>& files);
+
+// The whole file. UserError naming `path` if it cannot be opened or read.
+std::string read_whole_file(const std::string& path);
 
 }  // namespace lincat

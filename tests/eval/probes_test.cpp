@@ -64,8 +64,29 @@ TEST(EvalProbes, PasskeySitsAtTheRequestedDistanceAndIsTheAnswer) {
   }
 }
 
+// Pieces are encoded without a leading space, so an item's tokens are those of its text encoded
+// whole: a piece encoded as " The" would start with a stray "▁" token from the dummy prefix, and
+// then every piece of every item would start with the same token (and the text would show a
+// doubled space). The bundled teacher's tokenizer (byte fallback: every character round-trips,
+// where the tiny one has <unk>) decodes and re-encodes each context.
+TEST(EvalProbes, ItemsHaveTheTokensOfTheirTextEncodedWhole) {
+  const auto tokenizer = lincat::io::Tokenizer::load(LINCAT_TEST_DATA "/../../models/teacher/tokenizer.model");
+  const lincat::eval::Encoder encode = [&](const std::string& text) { return tokenizer->encode(text); };
+  ProbeSettings s = settings(5);
+  s.distances = {40, 100};
+  for (ProbeKind kind : {ProbeKind::Passkey, ProbeKind::AssociativeRecall}) {
+    for (const auto& item : lincat::eval::make_probe(kind, encode, 1, s)) {
+      std::vector<int64_t> answered(item.context.begin() + 1, item.context.end());  // without BOS
+      answered.insert(answered.end(), item.choices[item.gold].begin(), item.choices[item.gold].end());
+      const std::string text = tokenizer->decode(answered);
+      EXPECT_EQ(text.find("  "), std::string::npos) << "a doubled space in: " << text;
+      EXPECT_EQ(encode(text), answered) << lincat::eval::probe_name(kind);
+    }
+  }
+}
+
 TEST(EvalProbes, RecallQueriesAskAboutPairsAtLeastTheDistanceBack) {
-  // One token per character, so that a key " abc:" is 5 tokens and a value " 42" 3 tokens.
+  // One token per character (and no dummy prefix), so that a key "abc:" is 4 tokens and a value "42" 2.
   const lincat::eval::Encoder bytes = [](const std::string& text) {
     std::vector<int64_t> ids;
     for (unsigned char c : text) ids.push_back(c);
@@ -78,9 +99,9 @@ TEST(EvalProbes, RecallQueriesAskAboutPairsAtLeastTheDistanceBack) {
     EXPECT_LT(item.distance, item.requested_distance + 60);
     // The fact `distance` tokens back is the queried key followed by the true value.
     const auto fact = item.context.end() - item.distance;
-    EXPECT_TRUE(std::equal(item.context.end() - 5, item.context.end(), fact));
+    EXPECT_TRUE(std::equal(item.context.end() - 4, item.context.end(), fact));
     const auto& value = item.choices[item.gold];
-    EXPECT_TRUE(std::equal(value.begin(), value.end(), fact + 5));
+    EXPECT_TRUE(std::equal(value.begin(), value.end(), fact + 4));
   }
 }
 

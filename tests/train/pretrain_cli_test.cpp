@@ -41,9 +41,10 @@ TEST(TrainPretrain, TrainsATokenizerAndAModelWhoseHeldOutLossDrops) {
   ::setenv("LINCAT_THREADS", "1", 1);
   test::TempDir dir;
   const std::string out = dir.file("model");
-  const auto run = run_lincat(pretrain(out, dir.file("cache"), ""));
+  const auto run = run_lincat(pretrain(out, dir.file("cache"), "--set probes.items=2 --set 'probes.distances=[16, 48]'"));
   ASSERT_EQ(run.exit_code, 0) << run.err;
   EXPECT_NE(run.out.find("tokenizer: trained bpe with 300 pieces"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("probe accuracy (softmax"), std::string::npos) << run.out;
   EXPECT_NE(run.out.find("synthetic added"), std::string::npos) << run.out;
   EXPECT_NE(run.out.find("perplexity"), std::string::npos) << run.out;
   for (const char* file : {"config.json", "model.safetensors", "tokenizer.model", "pretrain.yaml", "train_log.jsonl"}) {
@@ -53,7 +54,14 @@ TEST(TrainPretrain, TrainsATokenizerAndAModelWhoseHeldOutLossDrops) {
 
   std::vector<double> evals;
   for (const auto& line : log_of(out)) {
-    if (line.contains("eval_loss")) evals.push_back(line["eval_loss"].get<double>());
+    if (!line.contains("eval_loss")) continue;
+    evals.push_back(line["eval_loss"].get<double>());
+    // The probe monitor rides along with every evaluation: a mean and one number per distance.
+    for (const char* key : {"passkey_accuracy", "passkey_accuracy_d16", "recall_accuracy_d48"}) {
+      ASSERT_TRUE(line.contains(key)) << key << " in " << line.dump();
+      EXPECT_GE(line[key].get<double>(), 0.0);
+      EXPECT_LE(line[key].get<double>(), 1.0);
+    }
   }
   ASSERT_EQ(evals.size(), 4u);  // every 10 of 40 steps
   const double chance = std::log(300.0);
@@ -109,6 +117,31 @@ TEST(TrainPretrain, StoppedAndResumedRunEndsBitwiseIdentical) {
     b[i].erase("seconds");
     EXPECT_EQ(a[i], b[i]) << "log line " << i;
   }
+}
+
+TEST(TrainPretrain, KeepBestFalseWritesTheLastWeightsInsteadOfTheBestEvaluated) {
+  ::setenv("LINCAT_THREADS", "1", 1);
+  test::TempDir dir;
+  const std::string cache = dir.file("cache");
+  // A learning rate far too high for steps 4-6 makes the evaluation at step 3 the best one.
+  const std::string flags = "--tokenizer " LINCAT_TEST_DATA "/tokenizer/tiny.model --set steps=6 "
+                            "--set optimiser.learning_rate=0.3 --set optimiser.schedule=constant ";
+  const std::string best = dir.file("best"), last = dir.file("last"), reference = dir.file("reference");
+  ASSERT_EQ(run_lincat(pretrain(best, cache, flags + "--set eval_interval=3")).exit_code, 0);
+  ASSERT_EQ(run_lincat(pretrain(last, cache, flags + "--set eval_interval=3 --set keep_best=false")).exit_code, 0);
+  // Evaluated only at the end, the best weights are the last ones.
+  ASSERT_EQ(run_lincat(pretrain(reference, cache, flags + "--set eval_interval=6")).exit_code, 0);
+  std::vector<double> evals;
+  for (const auto& line : log_of(best)) {
+    if (line.contains("eval_loss")) evals.push_back(line["eval_loss"].get<double>());
+  }
+  ASSERT_EQ(evals.size(), 2u);
+  ASSERT_LT(evals[0], evals[1]) << "the premise: step 3 evaluates better than step 6";
+  const auto x = io::load_safetensors_map(best + "/model.safetensors");
+  const auto y = io::load_safetensors_map(last + "/model.safetensors");
+  const auto z = io::load_safetensors_map(reference + "/model.safetensors");
+  EXPECT_FALSE(at::equal(x.at("model.embed_tokens.weight"), y.at("model.embed_tokens.weight")));  // step 3 against 6
+  for (const auto& [name, tensor] : y) EXPECT_TRUE(at::equal(tensor, z.at(name))) << name;
 }
 
 TEST(TrainPretrain, InitStartsFromAnotherModelsWeightsAndRefusesAnotherShape) {

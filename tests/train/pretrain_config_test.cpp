@@ -57,6 +57,14 @@ TEST(TrainPretrainConfig, BadConfigsNameTheFileLineOrKey) {
   c.data.synthetic.kinds = {"needle"};
   EXPECT_TRUE(contains(user_error_message([&] { validate(c); }), "unknown kind 'needle'"));
   EXPECT_TRUE(contains(user_error_message([&] { apply_pretrain_override(c, "model.depth=3"); }), "unknown setting 'model.depth'"));
+  c = load_pretrain_config("teacher");
+  apply_pretrain_override(c, "probes.distances=[64, 512]");
+  EXPECT_NO_THROW(validate(c));  // checked only when the probes run
+  c.probe_items = 4;
+  EXPECT_TRUE(contains(user_error_message([&] { validate(c); }), "probes.distances must lie in [1, model.max_position_embeddings)"));
+  c = load_pretrain_config("teacher");
+  c.probe_items = -1;
+  EXPECT_TRUE(contains(user_error_message([&] { validate(c); }), "probes.items must be >= 0"));
   EXPECT_TRUE(contains(user_error_message([&] { load_pretrain_config("nope"); }), "built-in config (teacher)"));
 }
 

@@ -1,6 +1,6 @@
 // Synthetic long-range documents: rendered with the probes' templates, the answer in place right
 // after the question, the fact at the drawn distance, a stream apart from the probes', and mixed
-// into the training sequences in the configured share.
+// into the training sequences in the configured share; copy documents repeat a word list.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -43,7 +43,7 @@ TEST(TrainSynthetic, PasskeyHasTheAnswerAfterTheProbesQuestionAtTheDrawnDistance
   probe.distances = {100};
   probe.items_per_distance = 1;
   const eval::ProbeItem reference = eval::make_probe(eval::ProbeKind::Passkey, f.encode, 1, probe).front();
-  const Ids question = f.encode(" What is the pass key? The pass key is");
+  const Ids question = f.encode("What is the pass key? The pass key is");
   const Ids intro = f.encode("There is a pass key hidden in this text. Find it and remember it.");
   ASSERT_TRUE(ends_with(reference.context, reference.context.size(), question));  // the probes' own template
   std::vector<int64_t> distances;
@@ -60,7 +60,7 @@ TEST(TrainSynthetic, PasskeyHasTheAnswerAfterTheProbesQuestionAtTheDrawnDistance
     // The key itself sits `distance` tokens before the answer, after the probes' key prefix.
     const size_t fact = answer_start - static_cast<size_t>(doc.distance);
     EXPECT_TRUE(starts_with(doc.ids, fact, doc.answer)) << index;
-    EXPECT_TRUE(ends_with(doc.ids, fact, f.encode(" The pass key is"))) << index;
+    EXPECT_TRUE(ends_with(doc.ids, fact, f.encode("The pass key is"))) << index;
     EXPECT_GE(doc.requested_distance, 40);
     EXPECT_LE(doc.requested_distance, 200);
     EXPECT_EQ(doc.distance, doc.requested_distance);  // exact once the key and question fit
@@ -76,15 +76,42 @@ TEST(TrainSynthetic, RecallAnswersEveryQueryWithTheProbesTemplate) {
     EXPECT_TRUE(starts_with(doc.ids, 1, f.encode("Remember the number of each name.")));
     const auto answer_start = static_cast<size_t>(doc.answer_start);
     EXPECT_TRUE(starts_with(doc.ids, answer_start, doc.answer));
-    // The first queried pair ("<key>: <value>.") is `distance` tokens back; its value is the answer.
+    // The first queried pair ("<key>: <value>") is `distance` tokens back; its value is the answer.
     const size_t fact = answer_start - static_cast<size_t>(doc.distance);
     EXPECT_GE(doc.distance, doc.requested_distance);
     EXPECT_LE(doc.distance, doc.requested_distance + 12);
     EXPECT_TRUE(std::search(doc.ids.begin() + static_cast<long>(fact), doc.ids.begin() + static_cast<long>(answer_start),
                             doc.answer.begin(), doc.answer.end()) != doc.ids.begin() + static_cast<long>(answer_start));
-    const Ids header = f.encode(" Questions:");
+    const Ids header = f.encode("Questions:");
     EXPECT_NE(std::search(doc.ids.begin(), doc.ids.end(), header.begin(), header.end()), doc.ids.end());
   }
+}
+
+TEST(TrainSynthetic, CopyRepeatsTheWordListAsItsAnswerAtTheDrawnDistance) {
+  Fixture f;
+  for (int64_t index = 0; index < 10; ++index) {
+    SyntheticSettings s = settings("copy");
+    s.answers_only = true;
+    const SyntheticDocument doc = synthetic_document(s, f.encode, 1, 2, 512, 7, index);
+    EXPECT_EQ(doc.kind, "copy");
+    EXPECT_TRUE(starts_with(doc.ids, 1, f.encode("Copy the words.")));
+    const auto answer_start = static_cast<size_t>(doc.answer_start);
+    EXPECT_TRUE(ends_with(doc.ids, answer_start, f.encode("Once more:"))) << index;
+    ASSERT_EQ(doc.answer_spans.size(), 1u);
+    EXPECT_EQ(answer_start + doc.answer.size() + 1, doc.ids.size());  // the repeat, then EOS
+    // The answer is the list itself, which starts `distance` tokens before the repeat.
+    const size_t list = answer_start - static_cast<size_t>(doc.distance);
+    EXPECT_EQ(list, 1 + f.encode("Copy the words.").size());
+    EXPECT_TRUE(starts_with(doc.ids, list, doc.answer)) << index;
+    EXPECT_GE(doc.distance, doc.requested_distance);
+    EXPECT_GE(doc.requested_distance, 40);
+    EXPECT_LE(doc.requested_distance, 200);
+    EXPECT_GT(doc.answer.size(), 30u);  // a dense target: every token of the repeat
+  }
+  // Long draws are shortened until list and repeat both fit.
+  SyntheticSettings s = settings("copy");
+  s.min_distance = s.max_distance = 400;
+  EXPECT_LE(synthetic_document(s, f.encode, 1, 2, 512, 7, 0).ids.size(), 512u);
 }
 
 TEST(TrainSynthetic, StreamDependsOnSeedAndIndexAndDocumentsFitTheSequence) {

@@ -39,14 +39,17 @@ size_t place_answer(std::vector<int64_t>& numbers, ProbeRandom& random) {
 
 RenderedProbe render_passkey(const Encoder& encode, const Ids& start, int64_t target, int choices,
                              ProbeRandom& random) {
+  // Every piece is encoded without a leading space: SentencePiece's dummy prefix supplies the word
+  // boundary, so the tokens are those of the same text encoded whole ("▁The ▁pass"), not a stray
+  // "▁" before each piece, which would make every piece start with the same token.
   const Ids intro = encode("There is a pass key hidden in this text. Find it and remember it.");
-  const Ids filler = encode(" The grass is green. The sky is blue. The sun is yellow. Here we go. There and back again.");
-  const Ids key_prefix = encode(" The pass key is");
-  const Ids key_suffix = encode(". Remember it.");
-  const Ids question = encode(" What is the pass key? The pass key is");
+  const Ids filler = encode("The grass is green. The sky is blue. The sun is yellow. Here we go. There and back again.");
+  const Ids key_prefix = encode("The pass key is");
+  const Ids key_suffix = encode("Remember it.");
+  const Ids question = encode("What is the pass key? The pass key is");
   std::vector<int64_t> keys = numbers_with(10000 + random.below(90000), choices, 10000, 90000, random);
   const size_t gold = place_answer(keys, random);
-  const Ids key_ids = encode(" " + std::to_string(keys[gold]));
+  const Ids key_ids = encode(std::to_string(keys[gold]) + ".");
   const int64_t fixed = static_cast<int64_t>(key_ids.size() + key_suffix.size() + question.size());
   Ids context = start;
   append(context, intro);
@@ -61,7 +64,7 @@ RenderedProbe render_passkey(const Encoder& encode, const Ids& start, int64_t ta
   item.distance = static_cast<int64_t>(context.size() - fact);
   item.context = std::move(context);
   item.requested_distance = target;
-  for (int64_t key : keys) item.choices.push_back(encode(" " + std::to_string(key)));
+  for (int64_t key : keys) item.choices.push_back(encode(std::to_string(key)));
   item.gold = gold;
   RenderedProbe out;
   out.answered = item.context;
@@ -77,10 +80,9 @@ RenderedProbe render_recall(const Encoder& encode, const Ids& start, int64_t tar
   constexpr int kQueries = 4;
   const int asked = std::min(queries, kQueries);
   const Ids intro = encode("Remember the number of each name.");
-  const Ids header = encode(" Questions:");
-  const Ids period = encode(".");
+  const Ids header = encode("Questions:");  // no leading spaces: see render_passkey
   std::set<std::string> used;
-  std::vector<std::pair<Ids, int64_t>> pairs;  // key ids (" abc:"), value
+  std::vector<std::pair<Ids, int64_t>> pairs;  // key ids ("abc:"), value
   Ids body;
   std::vector<size_t> fact_positions;
   auto add_pair = [&] {
@@ -90,11 +92,10 @@ RenderedProbe render_recall(const Encoder& encode, const Ids& start, int64_t tar
       for (int c = 0; c < 3; ++c) name += static_cast<char>('a' + random.below(26));
     } while (!used.insert(name).second);
     const int64_t value = 10 + random.below(90);
-    pairs.emplace_back(encode(" " + name + ":"), value);
+    pairs.emplace_back(encode(name + ":"), value);
     fact_positions.push_back(body.size());
     append(body, pairs.back().first);
-    append(body, encode(" " + std::to_string(value)));
-    append(body, period);
+    append(body, encode(std::to_string(value)));
   };
   for (int q = 0; q < kQueries; ++q) add_pair();
   // Enough pairs after the queried ones that the first query sits `target` tokens from its fact.
@@ -112,12 +113,11 @@ RenderedProbe render_recall(const Encoder& encode, const Ids& start, int64_t tar
     ProbeItem item;
     item.context = Ids(context);  // a copy: later queries extend `context`
     item.gold = place_answer(values, random);
-    for (int64_t v : values) item.choices.push_back(encode(" " + std::to_string(v)));
+    for (int64_t v : values) item.choices.push_back(encode(std::to_string(v)));
     item.requested_distance = target;
     item.distance = static_cast<int64_t>(context.size() - body_start - fact_positions[static_cast<size_t>(q)]);
     out.items.push_back(std::move(item));
-    append(context, encode(" " + std::to_string(value)));
-    append(context, period);
+    append(context, encode(std::to_string(value)));
   }
   out.answered = std::move(context);
   return out;

@@ -9,6 +9,7 @@
 
 #include "lincat/dist/process_group.h"
 #include "lincat/dist/shard.h"
+#include "lincat/eval/probes.h"
 #include "lincat/io/hf_config.h"
 #include "lincat/io/tensor_io.h"
 #include "lincat/io/tokenizer.h"
@@ -92,6 +93,38 @@ void write_model(const Model& model, const std::string& directory) {
   for (const TensorSlot& slot : tensor_slots(model.config, weights)) tensors.emplace_back(slot.name, slot.tensor->detach());
   io::save_checkpoint(directory, tensors);
   io::write_json_file((fs::path(directory) / "config.json").string(), io::model_config_to_json(model.config));
+}
+
+// Passkey and recall items scored in softmax attention at each evaluation (config probes.*).
+struct ProbeMonitor {
+  eval::ProbeSettings settings;
+  std::vector<std::pair<std::string, std::vector<eval::ProbeItem>>> kinds;  // log key, items
+
+  // {"passkey_accuracy": mean over the distances, "passkey_accuracy_d64": ..., ...}
+  nlohmann::json accuracies(const Model& model) const {
+    const eval::Scorer scorer(model, attention::Mode::Softmax, 0);
+    nlohmann::json out = nlohmann::json::object();
+    for (const auto& [key, items] : kinds) {
+      double sum = 0;
+      for (const eval::ProbePoint& point : eval::score_probe(scorer, items, settings)) {
+        out[key + "_d" + std::to_string(point.distance)] = point.accuracy;
+        sum += point.accuracy;
+      }
+      out[key] = sum / static_cast<double>(settings.distances.size());
+    }
+    return out;
+  }
+};
+
+ProbeMonitor make_probe_monitor(const PretrainConfig& config, const Encoder& encode, int64_t bos) {
+  ProbeMonitor monitor;
+  if (config.probe_items <= 0) return monitor;
+  monitor.settings.distances = config.probe_distances;
+  monitor.settings.items_per_distance = static_cast<int>(config.probe_items);
+  monitor.settings.seed = 99;  // not the seed diagnose and the demo report (1234)
+  monitor.kinds = {{"passkey_accuracy", eval::make_probe(eval::ProbeKind::Passkey, encode, bos, monitor.settings)},
+                   {"recall_accuracy", eval::make_probe(eval::ProbeKind::AssociativeRecall, encode, bos, monitor.settings)}};
+  return monitor;
 }
 
 }  // namespace
@@ -222,6 +255,7 @@ int run_pretraining(const PretrainOptions& o, std::ostream& summary, std::ostrea
   task.total_steps = stage_steps(config.training, d);
   task.settings = config.training;
   task.tokens_per_step = per_step * T;
+  task.restore_best = config.keep_best;
   task.train_step = [&](int64_t step) {
     StepResult result;
     const std::vector<int64_t> batch = order.batch(step);
@@ -241,6 +275,8 @@ int run_pretraining(const PretrainOptions& o, std::ostream& summary, std::ostrea
     return total;
   };
   if (data.held_out.count() > 0) task.evaluate = held_out_loss;
+  const ProbeMonitor probes = make_probe_monitor(config, encode, tokenizer->bos_id());
+  if (config.probe_items > 0) task.monitor = [&] { return probes.accuracies(*model); };
 
   InterruptGuard interrupts;
   if (run_stage(task, optimiser, state, best, context) == StageEnd::Interrupted) {
@@ -262,6 +298,7 @@ int run_pretraining(const PretrainOptions& o, std::ostream& summary, std::ostrea
     out << "held-out loss " << loss << ", perplexity " << std::exp(loss) << " (" << data.held_out.count()
         << " sequences)\n";
   }
+  if (config.probe_items > 0) out << "probe accuracy (softmax, chance 0.25): " << probes.accuracies(*model).dump() << "\n";
   return 0;
 }
 

@@ -53,6 +53,9 @@ Fields fields_of(PretrainConfig& c) {
   f["eval_interval"] = plain_field(c.training.eval_interval, "an integer");
   f["checkpoint_interval"] = plain_field(c.checkpoint_interval, "an integer");
   f["log_interval"] = plain_field(c.log_interval, "an integer");
+  f["keep_best"] = plain_field(c.keep_best, "true or false");
+  f["probes.items"] = plain_field(c.probe_items, "an integer");
+  f["probes.distances"] = list_field(c.probe_distances, "integers");
   f["model.hidden_size"] = plain_field(c.model.hidden_size, "an integer");
   f["model.intermediate_size"] = plain_field(c.model.intermediate_size, "an integer");
   f["model.num_layers"] = plain_field(c.model.num_layers, "an integer");
@@ -124,6 +127,11 @@ void validate(const PretrainConfig& c) {
   validate_stage(c.training, "optimiser", "pretrain config");
   require(c.training.steps > 0 || c.training.token_budget > 0, "needs steps or token_budget > 0");
   require(c.checkpoint_interval >= 1 && c.log_interval >= 1, "checkpoint_interval and log_interval must be >= 1");
+  require(c.probe_items >= 0, "probes.items must be >= 0");
+  for (int64_t d : c.probe_items > 0 ? c.probe_distances : std::vector<int64_t>{}) {
+    require(d >= 1 && d < c.model.max_position_embeddings,
+            "probes.distances must lie in [1, model.max_position_embeddings)");
+  }
 }
 
 std::string to_yaml(const PretrainConfig& config) {

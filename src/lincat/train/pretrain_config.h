@@ -39,6 +39,13 @@ struct PretrainConfig {
   uint64_t seed = 0;
   int64_t checkpoint_interval = 100;
   int64_t log_interval = 1;
+  // The model written at the end: the one with the best held-out loss (true), or the last (false,
+  // for a phase that trades some text loss for a new skill, such as retrieval).
+  bool keep_best = true;
+  // Passkey and recall accuracy (softmax) at each evaluation, to watch retrieval being learned:
+  // `items` per distance and kind (0: off), on items of another seed than the probes' default.
+  int64_t probe_items = 0;
+  std::vector<int64_t> probe_distances = {64, 256};
 };
 
 // The built-in configs: teacher.

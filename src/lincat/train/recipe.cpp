@@ -101,7 +101,7 @@ void add_data_fields(const std::string& p, DataSettings& d, Fields& f) {
   f[p + "format"] = plain_field(d.format, "a string");
   f[p + "cache_dir"] = plain_field(d.cache_dir, "a string");
   f[p + "synthetic.share"] = plain_field(d.synthetic.share, "a number");
-  f[p + "synthetic.kinds"] = list_field(d.synthetic.kinds, "synthetic kinds (passkey, associative_recall)");
+  f[p + "synthetic.kinds"] = list_field(d.synthetic.kinds, "synthetic kinds (passkey, associative_recall, copy)");
   f[p + "synthetic.min_distance"] = plain_field(d.synthetic.min_distance, "an integer");
   f[p + "synthetic.max_distance"] = plain_field(d.synthetic.max_distance, "an integer");
   f[p + "synthetic.answers_only"] = plain_field(d.synthetic.answers_only, "true or false");
@@ -142,8 +142,8 @@ void validate_data(const DataSettings& d, const std::string& c) {
   check(s.share >= 0 && s.share < 1, "data.synthetic.share must be in [0, 1)");
   check(s.share == 0 || !s.kinds.empty(), "data.synthetic.kinds needs at least one kind when share > 0");
   for (const std::string& kind : s.kinds) {
-    check(kind == "passkey" || kind == "associative_recall",
-          "data.synthetic.kinds: unknown kind '" + kind + "' (expected passkey or associative_recall)");
+    check(kind == "passkey" || kind == "associative_recall" || kind == "copy",
+          "data.synthetic.kinds: unknown kind '" + kind + "' (expected passkey, associative_recall or copy)");
   }
   check(s.min_distance >= 1 && s.max_distance >= s.min_distance,
         "data.synthetic: need 1 <= min_distance <= max_distance");

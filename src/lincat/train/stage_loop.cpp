@@ -36,7 +36,7 @@ json evaluate(const StageTask& task, AdamW& optimiser, TrainingState& state, std
   if (loss < state.best_eval) {
     state.best_eval = loss;
     state.evals_without_improvement = 0;
-    best = snapshot(optimiser);
+    if (task.restore_best) best = snapshot(optimiser);
   } else {
     ++state.evals_without_improvement;
     if (task.settings.optimiser.schedule == LrSchedule::Plateau) state.plateau_factor *= 0.5;
@@ -120,7 +120,13 @@ StageEnd run_stage(const StageTask& task, AdamW& optimiser, TrainingState& state
     line["seconds"] = state.seconds;
     for (auto& [key, value] : result.parts.items()) line[key] = value;
     for (auto& [key, value] : result.fields.items()) line[key] = value;
-    if (can_evaluate && (state.step % s.eval_interval == 0 || state.step == task.total_steps)) {
+    const bool evaluation_step = s.eval_interval > 0 && (state.step % s.eval_interval == 0 || state.step == task.total_steps);
+    if (evaluation_step && task.monitor) {
+      at::NoGradGuard no_grad;
+      const json numbers = task.monitor();  // named: items() of a temporary would dangle
+      for (auto& [key, value] : numbers.items()) line[key] = value;
+    }
+    if (can_evaluate && evaluation_step) {
       const json metrics = evaluate(task, optimiser, state, best, group);
       for (auto& [key, value] : metrics.items()) line[key] = value;
       if (s.early_stopping_patience > 0 && state.evals_without_improvement >= s.early_stopping_patience) {
@@ -128,7 +134,7 @@ StageEnd run_stage(const StageTask& task, AdamW& optimiser, TrainingState& state
         state.stage_finished = true;
       }
     }
-    if (state.step % context.log_interval == 0 || state.step == task.total_steps || line.contains("eval_loss")) {
+    if (state.step % context.log_interval == 0 || state.step == task.total_steps || evaluation_step) {
       context.log_lines.push_back(line.dump());
     }
     const double step_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - step_start).count();

@@ -30,6 +30,11 @@ struct StageTask {
   int64_t tokens_per_step = 0;
   std::function<StepResult(int64_t step)> train_step;  // forward and backward on step's batch
   std::function<double()> evaluate;  // this rank's part of the held-out loss; empty: no held-out data
+  // Extra numbers logged with each evaluation (every eval_interval steps), not used for keep-best;
+  // computed on every rank, so they must not depend on the rank. Empty: none.
+  std::function<nlohmann::json()> monitor;
+  // Finished: true puts the tensors of the best held-out evaluation back; false keeps the last.
+  bool restore_best = true;
 };
 
 struct RunContext {
@@ -57,7 +62,8 @@ enum class StageEnd { Finished, Interrupted };
 // loss and parts are summed across ranks (each rank weights its share by its part of the global
 // batch), as are held-out losses and the stop request, so every rank takes the same decisions;
 // only rank 0 writes the log and checkpoints. Interrupted: a checkpoint was written. Finished: the best
-// evaluated tensors (if any evaluation ran) are back in the model and state.stage_finished is set.
+// evaluated tensors (if any evaluation ran and task.restore_best) are back in the model and
+// state.stage_finished is set.
 // Throws UserError (after writing the log) when the loss is NaN or Inf; the last checkpoint stays.
 StageEnd run_stage(const StageTask& task, AdamW& optimiser, TrainingState& state,
                    std::map<std::string, at::Tensor>& best, RunContext& context);

@@ -17,11 +17,72 @@ uint64_t mix(uint64_t x) {
   return x ^ (x >> 31);
 }
 
+// Common English nouns, most of them one token in any English vocabulary: drawn at random, a
+// list of them rarely repeats a token, so each token of the repeat has one clear source.
+const char* const kCopyWords[] = {
+    "time", "year", "people", "way", "day", "man", "thing", "woman", "life", "child", "world",
+    "school", "state", "family", "student", "group", "country", "problem", "hand", "part", "place",
+    "case", "week", "company", "system", "program", "question", "work", "government", "number",
+    "night", "point", "home", "water", "room", "mother", "area", "money", "story", "fact", "month",
+    "lot", "right", "study", "book", "eye", "job", "word", "business", "issue", "side", "kind",
+    "head", "house", "service", "friend", "father", "power", "hour", "game", "line", "end",
+    "member", "law", "car", "city", "community", "name", "president", "team", "minute", "idea",
+    "kid", "body", "information", "back", "parent", "face", "others", "level", "office", "door",
+    "health", "person", "art", "war", "history", "party", "result", "change", "morning", "reason",
+    "research", "girl", "guy", "moment", "air", "teacher", "force", "education", "foot", "boy",
+    "age", "policy", "music", "market", "sense", "nation", "plan", "college", "interest", "death",
+    "experience", "effect", "class", "control", "care", "field", "development", "role", "effort",
+    "rate", "heart", "drug", "show", "leader", "light", "voice", "wife", "police", "mind", "price",
+    "report", "decision", "son", "view", "relationship", "town", "road", "arm", "difference",
+    "value", "building", "action", "model", "season", "society", "tax", "director", "position",
+    "player", "record", "paper", "space", "ground", "form", "event", "official", "matter", "center",
+    "couple", "site", "project", "activity", "star", "table", "need", "court", "oil", "situation",
+    "cost", "industry", "figure", "street", "image", "phone", "data", "picture", "practice",
+    "piece", "land", "product", "doctor", "wall", "patient", "worker", "news", "test", "movie",
+    "north", "love", "support", "technology", "step", "baby", "computer", "type", "attention",
+    "film", "tree", "source", "organization", "hair", "window", "evidence", "population", "camera",
+    "river", "garden", "bird", "horse", "stone", "ship", "island", "forest", "king", "queen",
+    "summer", "winter", "spring", "bridge", "church", "farm", "glass", "green", "blue", "yellow",
+    "black", "white", "silver", "golden", "sea", "sky", "fire", "snow", "rain", "wind", "storm",
+    "cloud", "moon", "sun", "apple", "bread", "cheese", "milk", "sugar", "salt", "coffee", "dinner"
+};
+
+// Random common words, then "Once more:" and the same words again, so that every token of the
+// repeat can be copied from the list `target` tokens back: the densest signal there is for
+// learning to look far back (induction), hundreds of targets per document where a passkey has
+// a few. Unambiguous sources matter: lists of random letters, whose pieces recur every few
+// tokens, were not learned from in the same number of steps.
+eval::RenderedProbe render_copy(const Encoder& encode, const std::vector<int64_t>& start, int64_t target,
+                                eval::ProbeRandom& random) {
+  const std::vector<int64_t> intro = encode("Copy the words.");
+  const std::vector<int64_t> header = encode("Once more:");  // no leading spaces: see render_passkey
+  constexpr auto kWords = static_cast<int64_t>(sizeof(kCopyWords) / sizeof(kCopyWords[0]));
+  std::vector<int64_t> words;
+  while (static_cast<int64_t>(words.size() + header.size()) < target) {
+    const std::vector<int64_t> ids = encode(kCopyWords[random.below(kWords)]);
+    words.insert(words.end(), ids.begin(), ids.end());
+  }
+  eval::ProbeItem item;
+  item.context = start;
+  item.context.insert(item.context.end(), intro.begin(), intro.end());
+  item.context.insert(item.context.end(), words.begin(), words.end());
+  item.context.insert(item.context.end(), header.begin(), header.end());
+  item.choices = {words};
+  item.requested_distance = target;
+  item.distance = static_cast<int64_t>(words.size() + header.size());
+  eval::RenderedProbe out;
+  out.answered = item.context;
+  out.answered.insert(out.answered.end(), words.begin(), words.end());
+  out.items.push_back(std::move(item));
+  return out;
+}
+
 eval::RenderedProbe render(const std::string& kind, const Encoder& encode, const std::vector<int64_t>& start,
                            int64_t target, uint64_t stream_seed) {
   eval::ProbeRandom random(stream_seed);
   constexpr int kChoices = 4;  // as the probes draw them; only the answer is shown
   if (kind == "passkey") return eval::render_passkey(encode, start, target, kChoices, random);
+  if (kind == "copy") return render_copy(encode, start, target, random);
   return eval::render_recall(encode, start, target, kChoices, 4, random);
 }
 

@@ -36,7 +36,7 @@ struct DemoFlags {
   const CLI::Option* stage1_given = nullptr;
   const CLI::Option* stage2_given = nullptr;
   int64_t limit = 100;  // keeps the diagnostics within the time budget whatever the task files hold
-  int probe_items = 6;
+  int probe_items = demo::DemoOptions{}.probe_items;
   uint64_t seed = 1234;
   int threads = 0;
 };

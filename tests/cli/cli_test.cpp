@@ -1,12 +1,16 @@
 // The CLI contract: exact command forms, outputs, exit codes (0 ok, 2 bad input, 1 internal).
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
+
+#include <cstdlib>
 #include <filesystem>
 
 #include "lincat/io/hf_config.h"
 #include "lincat/io/safetensors.h"
 #include "lincat/io/tensor_io.h"
 #include "support/run_program.h"
+#include "support/safetensors_bytes.h"
 #include "support/temp_dir.h"
 #include "test_paths.h"
 
@@ -66,6 +70,28 @@ TEST(Cli, GenerateFromATextPromptWithTheModelsTokenizer) {
   EXPECT_NE(result.err.find("warning: "), std::string::npos) << result.err;
   EXPECT_NE(result.err.find("prefill: 9 tokens"), std::string::npos) << result.err;  // BOS + 8 pieces
   EXPECT_FALSE(result.out.empty());
+}
+
+// The program loads SentencePiece from a module built beside it; a binary copied without it
+// must say which file is missing and where it looked (exit 2: an installation problem).
+TEST(Cli, MissingSentencePieceModuleIsAClearError) {
+  lincat::test::TempDir dir;
+  std::filesystem::copy_file(LINCAT_BINARY, dir.file("lincat"));
+  std::filesystem::permissions(dir.file("lincat"), std::filesystem::perms::owner_all);
+  lincat::test::TempDir model;
+  for (const std::string file : {"config.json", "model.safetensors"}) {
+    std::filesystem::copy_file(kLlama + "/" + file, model.file(file));
+  }
+  std::filesystem::copy_file(LINCAT_TEST_DATA "/tokenizer/tiny.model", model.file("tokenizer.model"));
+  const std::string err = dir.file("err.txt");
+  const int status = std::system((dir.file("lincat") + " generate " + model.path() +
+                                  " --prompt 'Hello' --max-new-tokens 1 >/dev/null 2>" + err).c_str());
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 2);
+  const std::string message = lincat::test::read_bytes(err);
+  EXPECT_NE(message.find("cannot load the SentencePiece module liblincat_sentencepiece.so"), std::string::npos)
+      << message;
+  EXPECT_NE(message.find(dir.file("liblincat_sentencepiece.so")), std::string::npos) << message;
 }
 
 TEST(Cli, InfoDescribesTheModel) {

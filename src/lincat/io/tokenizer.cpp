@@ -64,7 +64,8 @@ const SpmModule& spm_module() {
       tried += "\n  " + candidate + ": " + ::dlerror();
     }
     if (!handle) {
-      failure = "cannot load the SentencePiece module " + std::string(kModuleName) + ":" + tried;
+      failure = "cannot load the SentencePiece module " + std::string(kModuleName) +
+                " (the build writes it beside the lincat binary; copy both together):" + tried;
       return;
     }
     auto resolve = [&](auto& fn, const char* name) {
@@ -82,7 +83,7 @@ const SpmModule& spm_module() {
     resolve(module.release, "lincat_spm_release");
     resolve(module.train, "lincat_spm_train");
   });
-  if (!failure.empty()) throw std::runtime_error(failure);
+  if (!failure.empty()) throw UserError(failure);  // an installation problem, not a bug: exit 2
   return module;
 }
 

@@ -17,8 +17,8 @@ uint64_t mix(uint64_t x) {
   return x ^ (x >> 31);
 }
 
-// Common English nouns, most of them one token in any English vocabulary: drawn at random, a
-// list of them rarely repeats a token, so each token of the repeat has one clear source.
+// Common English nouns, most of them one token in an English vocabulary: drawn at random, a
+// list of them rarely repeats a token, so most tokens of the repeat have one clear source.
 const char* const kCopyWords[] = {
     "time", "year", "people", "way", "day", "man", "thing", "woman", "life", "child", "world",
     "school", "state", "family", "student", "group", "country", "problem", "hand", "part", "place",
@@ -50,8 +50,8 @@ const char* const kCopyWords[] = {
 // Random common words, then "Once more:" and the same words again, so that every token of the
 // repeat can be copied from the list `target` tokens back: the densest signal there is for
 // learning to look far back (induction), hundreds of targets per document where a passkey has
-// a few. Unambiguous sources matter: lists of random letters, whose pieces recur every few
-// tokens, were not learned from in the same number of steps.
+// a few. Words rather than random letters: a letter string's pieces recur every few tokens,
+// which makes "the earlier occurrence" ambiguous (models/teacher/README.md).
 eval::RenderedProbe render_copy(const Encoder& encode, const std::vector<int64_t>& start, int64_t target,
                                 eval::ProbeRandom& random) {
   const std::vector<int64_t> intro = encode("Copy the words.");

@@ -51,8 +51,8 @@ void add_pretrain_command(CLI::App& app, Action& action) {
   command->add_option("--config", flags->config, "config YAML file or built-in: teacher (default)");
   command->add_option("--tokenizer", flags->tokenizer, "SentencePiece model to use (default: train one on --data)");
   command->add_option("--init", flags->init,
-                      "start from this model directory's weights (same shape) instead of random ones; its tokenizer "
-                      "unless --tokenizer");
+                      "start from this model directory's weights (same shape) instead of random ones, or from an "
+                      "interrupted run's --out (its checkpoint's weights); its tokenizer unless --tokenizer");
   command->add_option("--set", flags->overrides, "override a config setting: key=value, e.g. steps=500");
   command->add_flag("--resume", flags->resume, "continue the interrupted run in --out from its checkpoint");
   command->add_option("--stop-after-steps", flags->stop_after_steps,

@@ -160,6 +160,18 @@ TEST(TrainPretrain, InitStartsFromAnotherModelsWeightsAndRefusesAnotherShape) {
   ASSERT_EQ(x.size(), y.size());
   for (const auto& [name, tensor] : x) EXPECT_TRUE(at::equal(tensor, y.at(name))) << name;
 
+  // An interrupted run's --out: the weights of its checkpoint, bitwise (learning rate 1e-30 again).
+  const std::string stopped = dir.file("stopped"), from_stopped = dir.file("from_stopped");
+  ASSERT_EQ(run_lincat(pretrain(stopped, cache, flags + " --stop-after-steps 2")).exit_code, 130);
+  ASSERT_FALSE(fs::exists(stopped + "/model.safetensors"));
+  const auto resumed_phase = run_lincat(pretrain(from_stopped, cache, "--init " + stopped +
+                                                 " --set steps=2 --set optimiser.learning_rate=1e-30 --set optimiser.min_learning_rate=1e-30"));
+  ASSERT_EQ(resumed_phase.exit_code, 0) << resumed_phase.err;
+  const auto checkpoint = io::load_safetensors_map(stopped + "/checkpoint.safetensors");
+  const auto z = io::load_safetensors_map(from_stopped + "/model.safetensors");
+  for (const auto& [name, tensor] : z) EXPECT_TRUE(at::equal(tensor, checkpoint.at("model." + name))) << name;
+  EXPECT_FALSE(at::equal(z.at("model.norm.weight"), y.at("model.norm.weight")));  // 2 steps, not 4
+
   const auto wider = run_lincat(pretrain(dir.file("third"), cache, "--init " + first + " --set model.hidden_size=48"));
   EXPECT_EQ(wider.exit_code, 2);
   EXPECT_NE(wider.err.find("--init " + first + ": tensor model.embed_tokens.weight has shape"), std::string::npos)

@@ -146,9 +146,18 @@ std::shared_ptr<Model> init_pretrain_model(const ModelConfig& config, uint64_t s
   return model;
 }
 
-// Starts from another model's weights (a second phase of training on a new data mix): every
-// tensor must exist there with the same shape.
+// Starts from another model's weights (a second phase of training on a new data mix): a model
+// directory, or the --out of an interrupted pretraining run (its checkpoint's current weights).
+// Every tensor must exist there with the same shape.
 void copy_initial_weights(const std::string& directory, Model& model) {
+  const fs::path checkpoint = fs::path(directory) / kCheckpointFile;
+  const bool has_model = fs::exists(fs::path(directory) / "model.safetensors") ||
+                         fs::exists(fs::path(directory) / "model.safetensors.index.json");
+  if (!has_model && fs::exists(checkpoint)) {
+    restore_parameters(all_parameters(model), load_training_checkpoint(checkpoint.string()),
+                       "--init " + checkpoint.string());
+    return;
+  }
   const auto source = load_model(directory);
   ModelWeights& from = const_cast<Model&>(*source).weights;
   std::vector<TensorSlot> sources = tensor_slots(source->config, from);

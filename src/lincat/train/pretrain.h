@@ -17,7 +17,8 @@ struct PretrainOptions {
   std::vector<std::string> data;
   std::string out_dir;
   std::string tokenizer;  // empty: train one on the data
-  std::string init_from;  // empty: random initialisation; else a model directory of the same shape to start from
+  std::string init_from;  // empty: random initialisation; else a model directory of the same shape to start
+                          // from, or an interrupted run's --out (the weights of its checkpoint)
   PretrainConfig config;  // resolved: overrides applied
   bool resume = false;
   int64_t stop_after_steps = 0;  // test hook: checkpoint and stop as on SIGINT after N steps

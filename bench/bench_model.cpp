@@ -14,22 +14,18 @@
 #include "lincat/model/random_model.h"
 #include "lincat/util/atomic_file.h"
 #include "lincat/util/error.h"
+#include "lincat/util/stopwatch.h"
 
 namespace lincat::bench {
 namespace {
 
 namespace fs = std::filesystem;
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
 
 template <typename F>
 double best_seconds(int repetitions, const torch::Device& device, F&& run) {
   double best = 1e300;
   for (int i = 0; i < repetitions; ++i) {
-    const auto start = Clock::now();
+    const auto start = SteadyClock::now();
     run();
     if (device.is_cuda()) torch::cuda::synchronize();
     best = std::min(best, seconds_since(start));

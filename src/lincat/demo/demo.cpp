@@ -11,16 +11,12 @@
 #include "lincat/eval/text_encoder.h"
 #include "lincat/train/convert.h"
 #include "lincat/util/error.h"
+#include "lincat/util/stopwatch.h"
 
 namespace lincat::demo {
 namespace {
 
 namespace fs = std::filesystem;
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
 
 std::string clock_text(double seconds) {
   const auto s = static_cast<long long>(seconds + 0.5);
@@ -62,7 +58,7 @@ const std::vector<std::string>& demo_recipe_names() {
 }
 
 DemoResult run_demo(const DemoOptions& o, std::ostream& out, std::ostream& progress, bool terminal) {
-  const Clock::time_point start = Clock::now();
+  const SteadyClock::time_point start = SteadyClock::now();
   DemoResult result;
   DemoReport& report = result.report;
   report.teacher = o.teacher;
@@ -107,7 +103,7 @@ DemoResult run_demo(const DemoOptions& o, std::ostream& out, std::ostream& progr
         << " steps) | elapsed " << clock_text(elapsed) << ", demo ETA " << eta << "\n";
     out.flush();
 
-    Clock::time_point phase = Clock::now();
+    SteadyClock::time_point phase = SteadyClock::now();
     std::error_code error;
     fs::remove_all(outcome.directory, error);
     if (error) throw UserError(outcome.directory + ": cannot replace (" + error.message() + ")");
@@ -124,7 +120,7 @@ DemoResult run_demo(const DemoOptions& o, std::ostream& out, std::ostream& progr
     out << "== [" << i + 1 << "/" << n << "] " << outcome.recipe << ": diagnostics (" << o.tasks.size()
         << " tasks and 2 probes in 6 modes) | conversion took " << clock_text(outcome.convert_seconds) << "\n";
     out.flush();
-    phase = Clock::now();
+    phase = SteadyClock::now();
     const auto model = load_model(outcome.directory, o.load);
     outcome.diagnose = eval::diagnose(*model, outcome.directory, *teacher, o.teacher, *tokenizer, settings);
     eval::write_diagnose_report(outcome.diagnose, (fs::path(outcome.directory) / "diagnose").string());

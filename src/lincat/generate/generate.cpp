@@ -4,13 +4,10 @@
 
 #include "lincat/model/decoder.h"
 #include "lincat/util/error.h"
+#include "lincat/util/stopwatch.h"
 
 namespace lincat {
 namespace {
-
-double seconds_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
 
 void synchronize(const torch::Device& device) {
   if (device.is_cuda()) torch::cuda::synchronize();

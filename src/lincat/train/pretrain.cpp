@@ -284,8 +284,9 @@ int run_pretraining(const PretrainOptions& o, std::ostream& summary, std::ostrea
     return total;
   };
   if (data.held_out.count() > 0) task.evaluate = held_out_loss;
-  const ProbeMonitor probes = make_probe_monitor(config, encode, tokenizer->bos_id());
-  if (config.probe_items > 0) task.monitor = [&] { return probes.accuracies(*model); };
+  // Only rank 0 writes the log, so only it scores the probes.
+  const ProbeMonitor probes = group.writes_outputs() ? make_probe_monitor(config, encode, tokenizer->bos_id()) : ProbeMonitor{};
+  if (config.probe_items > 0 && group.writes_outputs()) task.monitor = [&] { return probes.accuracies(*model); };
 
   InterruptGuard interrupts;
   if (run_stage(task, optimiser, state, best, context) == StageEnd::Interrupted) {

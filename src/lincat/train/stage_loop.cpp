@@ -8,6 +8,7 @@
 #include "lincat/util/compat.h"
 #include "lincat/util/atomic_file.h"
 #include "lincat/util/error.h"
+#include "lincat/util/stopwatch.h"
 
 namespace lincat::train {
 namespace {
@@ -115,7 +116,7 @@ StageEnd run_stage(const StageTask& task, AdamW& optimiser, TrainingState& state
     state.optimiser_steps = optimiser.steps();
     state.step = step + 1;
     state.tokens += task.tokens_per_step;
-    state.seconds = seconds_before + std::chrono::duration<double>(std::chrono::steady_clock::now() - run_start).count();
+    state.seconds = seconds_before + seconds_since(run_start);
     line["tokens"] = state.tokens;
     line["seconds"] = state.seconds;
     for (auto& [key, value] : result.parts.items()) line[key] = value;
@@ -137,8 +138,8 @@ StageEnd run_stage(const StageTask& task, AdamW& optimiser, TrainingState& state
     if (state.step % context.log_interval == 0 || state.step == task.total_steps || evaluation_step) {
       context.log_lines.push_back(line.dump());
     }
-    const double step_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - step_start).count();
-    const double run_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - run_start).count();
+    const double step_seconds = seconds_since(step_start);
+    const double run_seconds = seconds_since(run_start);
     const double per_step = run_seconds / static_cast<double>(state.step - first_step);
     context.progress.update(task.stage, state.step, task.total_steps, result.loss,
                             static_cast<double>(task.tokens_per_step) / std::max(step_seconds, 1e-9),

@@ -30,8 +30,8 @@ struct StageTask {
   int64_t tokens_per_step = 0;
   std::function<StepResult(int64_t step)> train_step;  // forward and backward on step's batch
   std::function<double()> evaluate;  // this rank's part of the held-out loss; empty: no held-out data
-  // Extra numbers logged with each evaluation (every eval_interval steps), not used for keep-best;
-  // computed on every rank, so they must not depend on the rank. Empty: none.
+  // Extra numbers logged with each evaluation (every eval_interval steps), not used for keep-best
+  // and not reduced across ranks: set it on the rank that writes the log. Empty: none.
   std::function<nlohmann::json()> monitor;
   // Finished: true puts the tensors of the best held-out evaluation back; false keeps the last.
   bool restore_best = true;

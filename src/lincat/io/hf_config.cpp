@@ -199,6 +199,12 @@ void parse_lincat_section(const json& section, const std::string& context, Model
   if (!section.is_object()) throw UserError(context + ": field 'lincat' must be an object");
   const std::string where = context + ": lincat";
   FieldReader fields(section, where);
+  // Absent: written before versioning, the same layout as version 1. Newer: refuse, never guess.
+  const int64_t version = fields.positive_int_or("format_version", 1);
+  if (version > kLincatFormatVersion) {
+    fields.fail("format_version", std::to_string(version) + " is newer than this lincat reads (" +
+                                      std::to_string(kLincatFormatVersion) + "); update lincat");
+  }
   const std::string kind = fields.string_or("attention", "");
   if (kind != "hybrid") {
     throw UserError(where + ": attention kind '" + kind + "' is not supported (lincat knows 'hybrid')");
@@ -231,7 +237,8 @@ void parse_lincat_section(const json& section, const std::string& context, Model
 
 json lincat_section(const ModelConfig& c) {
   const attention::HybridConfig& h = c.hybrid.value();
-  json section = {{"attention", "hybrid"},
+  json section = {{"format_version", kLincatFormatVersion},
+          {"attention", "hybrid"},
           {"window", h.window},
           {"layout", attention::layout_name(h.layout)},
           {"sinks", h.sinks},

@@ -15,10 +15,11 @@ ModelConfig load_model_config(const std::string& path);
 ModelConfig parse_model_config(const nlohmann::json& json, const std::string& context);
 
 // The "lincat" section of a converted model's config.json <-> HybridConfig and default mode.
-// Format: {"attention": "hybrid", "window": 64, "layout": "standard", "sinks": 0,
+// Format: {"format_version": 1, "attention": "hybrid", "window": 64, "layout": "standard", "sinks": 0,
 //          "feature_map": "hedgehog", "feature_dim": 64, "sinks_mode_keys": 8, "default_mode": "hybrid",
 //          "lora": {"rank": 8, "alpha": 16, "targets": ["q_proj", "k_proj", "v_proj", "o_proj"]}}
-// "lora" is present only while a model carries unmerged adapters.
+// "lora" is present only while a model carries unmerged adapters. docs/FORMAT.md specifies it.
+inline constexpr int64_t kLincatFormatVersion = 1;  // "format_version"; readers refuse newer ones
 void parse_lincat_section(const nlohmann::json& section, const std::string& context, ModelConfig& config);
 nlohmann::json lincat_section(const ModelConfig& config);
 

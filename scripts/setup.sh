@@ -11,6 +11,8 @@ packages=(
   nlohmann-json3-dev libcli11-dev libyaml-cpp-dev
   libgtest-dev libbenchmark-dev
   python3                                # scripts/build_heldout_tasks.py (and its test)
+  python3-dev pybind11-dev python3-torch # the Python module `lincat` (python/): headers, bindings, torch
+  python3-pytest                         # its test suite (tests/python), run by ctest
 )
 
 missing=()

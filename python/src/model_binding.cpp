@@ -50,7 +50,7 @@ class PyModel {
     }
     if (ids.scalar_type() != at::kLong) throw UserError("forward: ids must be int64 (torch.long)");
     const at::Tensor batch = (ids.dim() == 1 ? ids.unsqueeze(0) : ids).contiguous();
-    const at::Tensor flat = batch.reshape({-1});
+    const at::Tensor flat = batch.reshape({-1}).cpu();
     check_token_ids(*model_, std::vector<int64_t>(flat.data_ptr<int64_t>(), flat.data_ptr<int64_t>() + flat.numel()), "ids");
     const attention::Mode mode = mode_or_default(attention);
     py::gil_scoped_release release;

@@ -94,6 +94,10 @@ std::string settings_yaml(const ModelConfig& c, const std::string& base_model) {
     << "name: llama\n"
     << "model:\n"
     << "  pretrained_model_name_or_path: \"" << base_model << "\"\n"
+    << "  return_dict: true\n"
+    << "  device_map: auto\n"
+    << "  low_cpu_mem_usage: true\n"
+    << "  attn_implementation: eager\n"
     << "  torch_dtype: " << (c.torch_dtype.empty() ? "float32" : c.torch_dtype) << "\n"
     << "  rope_theta: " << nlohmann::json(c.rope_theta).dump() << "\n"
     << "attention:\n"
@@ -125,31 +129,39 @@ std::string settings_yaml(const ModelConfig& c, const std::string& base_model) {
   return y.str();
 }
 
+// Checkpoint names LoLCATs' demo script parses for its config names: -d=<distill experiment>,
+// -m=<model config>, -f=<finetune experiment>.
+constexpr const char* kCheckpointStem =
+    "lincat-d=distill_alpaca_clean_xent0_mse1000_lr1e-2-m=lincat_export-f=finetune_lora_qkvo_alpaca_clean-s=0";
+
 std::string readme() {
+  const std::string stem = kCheckpointStem;
   return std::string("# LoLCATs export of a lincat conversion\n\n") +
          "- `" + kTensorsFile + "`: per layer N, `model.layers.N.self_attn.feature_map_q.mlp.layer` and\n"
          "  `feature_map_k.mlp.layer` [heads, head_dim, feature_dim], `window_factors` [1, heads, 1, 1] (the logit;\n"
          "  LoLCATs takes its sigmoid), and the LoRA tensors under PEFT's names\n"
          "  (`base_model.model.model.layers.N.self_attn.q_proj.lora_A.weight` [r, in], `lora_B.weight` [out, r]).\n"
-         "- `" + kSettingsFile + "`: the matching LoLCATs settings (`model`, `attention`, `finetune`).\n\n"
-         "Into the LoLCATs code base (github.com/HazyResearch/lolcats), which loads `.pt` checkpoints whose\n"
-         "`model_state_dict` holds the trained tensors (the LoRA ones under PeftModel's names with the adapter\n"
-         "name `default`):\n\n"
-         "```python\n"
+         "- `" + kSettingsFile + "`: the matching LoLCATs settings: `model` and `attention` form a model config,\n"
+         "  `finetune` is the LoRA section of a finetune experiment config.\n\n"
+         "Into the LoLCATs code base (github.com/HazyResearch/lolcats): its demo loads `.pt` checkpoints whose\n"
+         "`model_state_dict` holds the trained tensors (LoRA ones under PeftModel's names with the adapter name\n"
+         "`default`) and finds its configs from the checkpoint names. From the LoLCATs checkout (`EXPORT` is\n"
+         "this directory; with another LoRA than q, k, v, o at r 8, alpha 16, copy\n"
+         "configs/experiment/finetune_lora_qkvo_alpaca_clean.yaml under a new name, put this `finetune`\n"
+         "section in it, and use that name after `-f=`):\n\n"
+         "```\n"
+         "cp EXPORT/" + kSettingsFile + " configs/model/lincat_export.yaml\n"
+         "python - <<'PY'\n"
          "import torch\n"
          "from safetensors.torch import load_file\n"
-         "tensors = load_file('" + kTensorsFile + "')\n"
+         "tensors = load_file('EXPORT/" + kTensorsFile + "')\n"
          "attention = {k: v for k, v in tensors.items() if '.lora_' not in k}\n"
          "lora = {k.replace('.weight', '.default.weight'): v for k, v in tensors.items() if '.lora_' in k}\n"
-         "torch.save({'model_state_dict': attention}, 'lincat_distill.pt')\n"
-         "torch.save({'model_state_dict': lora}, 'lincat_ft.pt')\n"
-         "```\n\n"
-         "then, from the LoLCATs checkout, with `" + kSettingsFile + "` as the model config and a finetune config\n"
-         "whose `finetune` section is the one in `" + kSettingsFile + "`:\n\n"
-         "```\n"
-         "python demo_lolcats_llm.py --model_config_path lolcats.yaml \\\n"
-         "    --finetune_config_path configs/experiment/finetune_lora_qkvo_alpaca_clean.yaml \\\n"
-         "    --attn_mlp_checkpoint_path lincat_distill.pt --finetune_checkpoint_path lincat_ft.pt\n"
+         "torch.save({'model_state_dict': attention}, '" + stem + "_distill.pt')\n"
+         "torch.save({'model_state_dict': lora}, '" + stem + "_ft.pt')\n"
+         "PY\n"
+         "python demo_lolcats_llm.py --attn_mlp_checkpoint_path " + stem + "_distill.pt \\\n"
+         "    --finetune_checkpoint_path " + stem + "_ft.pt\n"
          "```\n\n"
          "Back into lincat: `lincat convert-init ORIGINAL_MODEL --from-lolcats " + kTensorsFile + " --out DIR`.\n";
 }
@@ -212,27 +224,27 @@ LolcatsSettings read_settings(const std::string& path) {
     throw UserError(path + ":" + std::to_string(e.mark.line + 1) + ": invalid YAML (" + e.msg + ")");
   }
   if (!root.IsMap()) throw UserError(path + ": expected a mapping with an `attention` section");
-  const YamlReader attention = YamlReader(root, path + ": ").child("attention");
+  const YamlReader layer = YamlReader(root, path + ": ").child("attention");
   LolcatsSettings s;
-  const std::string type = attention.get<std::string>("attention_type");
+  const std::string type = layer.get<std::string>("attention_type");
   if (type != kAttentionType && type != "lolcats_long_llama_window_sw") {
-    attention.fail("attention_type", "is '" + type + "'; lincat imports the standard sliding-window hybrid (" +
+    layer.fail("attention_type", "is '" + type + "'; lincat imports the standard sliding-window hybrid (" +
                                          kAttentionType + ")");
   }
-  s.hybrid.window = attention.get<int>("window_size");
-  attention.require<bool>("affine_attention_factors", false, false, "lincat's linear branch has factor 1");
-  attention.require<std::string>("feature_map", "softmax_dim", "", "lincat imports the hedgehog map");
-  if (attention.has("feature_map_kwargs")) {
-    const YamlReader kwargs = attention.child("feature_map_kwargs");
+  s.hybrid.window = layer.get<int>("window_size");
+  layer.require<bool>("affine_attention_factors", false, false, "lincat's linear branch has factor 1");
+  layer.require<std::string>("feature_map", "softmax_dim", "", "lincat imports the hedgehog map");
+  if (layer.has("feature_map_kwargs")) {
+    const YamlReader kwargs = layer.child("feature_map_kwargs");
     kwargs.require<bool>("fullspace", true, true, "hedgehog has both halves");
     kwargs.require<double>("eps", kFeatureEps, kFeatureEps, "lincat clamps features at 1e-12");
   }
-  attention.require<std::string>("learned_kernel", "untied_head_einsum", "", "one [d, f] projection per head");
-  const YamlReader kernel = attention.child("learned_kernel_kwargs");
+  layer.require<std::string>("learned_kernel", "untied_head_einsum", "", "one [d, f] projection per head");
+  const YamlReader kernel = layer.child("learned_kernel_kwargs");
   s.hybrid.feature_dim = kernel.get<int>("feature_dim");
   kernel.require<bool>("skip_connection", false, false, "lincat's projection has no skip connection");
   kernel.require<bool>("bias", false, false, "lincat's hedgehog projection has no bias");
-  s.tied_feature_maps = attention.get_or<bool>("tie_qk_kernels", false);
+  s.tied_feature_maps = layer.get_or<bool>("tie_qk_kernels", false);
   attention::validate(s.hybrid);
   if (root["finetune"]) {
     const YamlReader finetune = YamlReader(root, path + ": ").child("finetune");

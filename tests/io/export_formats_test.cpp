@@ -36,11 +36,8 @@ lincat::attention::HybridConfig small_hybrid() {
 
 // A converted fixture with trained-looking tensors: feature maps and logits off their identity
 // start, LoRA B non-zero, so that every exported tensor changes the logits.
-std::string write_converted(const TempDir& dir, const lincat::attention::HybridConfig& hybrid, bool lora,
-                            at::ScalarType dtype = at::kFloat) {
-  lincat::LoadOptions options;
-  options.dtype = dtype;
-  auto model = lincat::convert_init(*lincat::load_model(kLlama, options), hybrid);
+std::string write_converted(const TempDir& dir, const lincat::attention::HybridConfig& hybrid, bool lora) {
+  auto model = lincat::convert_init(*lincat::load_model(kLlama), hybrid);
   torch::manual_seed(5);
   for (auto& layer : model->weights.layers) {
     if (layer.hybrid.feature_q.defined()) {
@@ -261,8 +258,11 @@ TEST(ExportMerged, EqualsLincatMerge) {
 }
 
 TEST(ExportMerged, KeepsTheSourceDtype) {
-  TempDir source, exported;
-  write_converted(source, small_hybrid(), true, at::kBFloat16);
+  TempDir float32, source, exported;
+  write_converted(float32, small_hybrid(), true);
+  lincat::LoadOptions bfloat16;
+  bfloat16.dtype = at::kBFloat16;
+  lincat::save_model(*lincat::load_model(float32.path(), bfloat16), source.path());  // stored in BF16
   lincat::io::export_model(source.path(), lincat::io::ExportFormat::Merged, exported.path());
   for (const auto& [name, tensor] : tensors_of(exported.path())) EXPECT_EQ(tensor.scalar_type(), at::kBFloat16) << name;
   EXPECT_EQ(lincat::io::read_json_file(fs::path(exported.path()) / "config.json").at("torch_dtype"), "bfloat16");

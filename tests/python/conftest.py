@@ -16,8 +16,10 @@ torch.set_num_threads(1)  # tiny tensors: one thread is fastest and leaves the m
 
 
 def run_lincat(*args):
-    """Runs the built `lincat` program; fails the test with its stderr when it fails."""
-    result = subprocess.run([BINARY, *map(str, args)], capture_output=True, text=True)
+    """Runs the built `lincat` program on one thread, as the tests run torch (the same reductions,
+    so the same bits); fails the test with its stderr when it fails."""
+    environment = dict(os.environ, LINCAT_THREADS="1")
+    result = subprocess.run([BINARY, *map(str, args)], capture_output=True, text=True, env=environment)
     assert result.returncode == 0, f"lincat {' '.join(map(str, args))}: {result.stderr}"
     return result.stdout
 

@@ -54,10 +54,10 @@ def test_encode_decode_and_linear_share(converted_model):
 
 def test_diagnose_returns_the_report(converted_model):
     model, base = lincat.load(converted_model), lincat.load(LLAMA)
-    report = lincat.diagnose(model, base, tasks=["piqa"], data_dir=os.path.join(TEST_DATA, "eval"), limit=4,
+    report = lincat.diagnose(model, base, tasks=["piqa"], data_dir=os.path.join(TEST_DATA, "eval"), limit=2,
                              probe_items=1, max_probe_distance=16)
     assert {"base", "hybrid", "window", "linear", "sinks", "none"} <= set(report["modes"])
-    assert report["modes"]["hybrid"]["tasks"]["piqa"]["samples"] == 4
+    assert report["modes"]["hybrid"]["tasks"]["piqa"]["samples"] == 2
     assert report["verdict"] in ("used", "collapsed", "linear_only")
     assert len(report["linear_share"]) == model.config["num_hidden_layers"]
 

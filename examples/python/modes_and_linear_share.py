@@ -24,4 +24,4 @@ usage = model.linear_share([ids])  # hybrid mode, positions beyond the window
 print(f"linear share of the normaliser, per layer (mean over heads; {usage['positions']} positions):")
 for layer, heads in enumerate(usage["linear_share"]):
     print(f"  layer {layer:2d}: {sum(heads) / len(heads):6.1%}   heads: " + " ".join(f"{h:.0%}" for h in heads))
-print("continuation:", model.decode(model.generate(ids, max_new_tokens=8)))
+print("greedy continuation (ids):", model.generate(ids, max_new_tokens=8))

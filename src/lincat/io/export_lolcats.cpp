@@ -107,7 +107,7 @@ std::string settings_yaml(const ModelConfig& c, const std::string& base_model) {
     << "  init_window_factor: -2.1972245773362196\n"
     << "  feature_map: softmax_dim\n"
     << "  feature_map_kwargs:\n"
-    << "    eps: 1e-12\n"
+    << "    eps: 1.0e-12\n"  // YAML 1.1 readers (PyYAML) take 1e-12 for a string
     << "    fullspace: true\n"
     << "  learned_kernel: untied_head_einsum\n"
     << "  learned_kernel_kwargs:\n"

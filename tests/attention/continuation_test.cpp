@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "attention/attention_test_support.h"
+#include "lincat/attention/chunked.h"
 #include "lincat/attention/recurrent.h"
 #include "lincat/attention/reference.h"
 
@@ -138,6 +139,28 @@ TEST(HybridContinuation, ChainedContinuationsEqualTheReference) {
       EXPECT_TRUE(tensors_close(at::cat(outputs, 2), expected));
     }
   }
+}
+
+TEST(HybridContinuation, HeadGroupsGiveTheSameResult) {
+  // Without autograd, long continuations run a few heads at a time; the history is cut with them.
+  HybridConfig config = config_of(Layout::Standard, 2);
+  Shape shape;
+  shape.length = 16;
+  const Inputs in = random_inputs(shape, config, 5);
+  const at::NoGradGuard no_grad;
+  const HybridLayerState state = prefilled(in, 8, config, Mode::Overlap);
+  ChunkedHistory history;
+  history.offset = 8;
+  history.state_query = 7;
+  history.linear_state = at::cat({state.linear_state, state.linear_normaliser.unsqueeze(-1)}, -1);
+  history.sink_keys = state.sink_keys;
+  history.sink_values = state.sink_values;
+  const at::Tensor q = tokens(in.q, 8, 8), k = tokens(in.k, 8, 8), v = tokens(in.v, 8, 8);
+  const at::Tensor all_heads =
+      detail::chunked_attention_by_heads(q, k, v, in.weights, config, Mode::Overlap, 4, history);
+  const at::Tensor by_group =
+      detail::chunked_attention_by_heads(q, k, v, in.weights, config, Mode::Overlap, 2, history);
+  EXPECT_TRUE(tensors_close(by_group, all_heads));
 }
 
 TEST(HybridContinuation, RefusesAStateOfAnotherMode) {

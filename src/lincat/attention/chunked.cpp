@@ -2,7 +2,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <limits>
+#include <map>
+#include <mutex>
+#include <string>
+#include <tuple>
 #include <vector>
 
 #include "lincat/attention/form_support.h"
@@ -67,6 +72,40 @@ bool row_linear_key(const Chunks& in, Mode mode, int64_t i, int64_t j, const Hyb
   return in_linear_set(mode, i, j, config) && !in_linear_set(mode, in.state_query, j, config);
 }
 
+// The masks of the form: which keys of the [C x 2C], [C x s], [C x C] blocks and of the prefix
+// states enter which branch.
+enum class MaskKind { Pairs, Sinks, Block, Prefix };
+
+// A whole sequence's masks depend only on the kind, the mode, the config and the padded length:
+// each is built once and kept, since training and prefill call the form with the same shapes again
+// and again. A continuation's depend on its history too; they are small and built every time.
+at::Tensor chunk_mask(const Chunks& in, MaskKind kind, Mode mode, const HybridConfig& config,
+                      int64_t lag, int64_t rows, int64_t cols,
+                      const std::function<bool(int64_t, int64_t)>& include, const at::Device& device) {
+  if (in.offset != 0 || in.state_query >= 0) return detail::build_mask(rows, cols, include, device);
+  using Key = std::tuple<int, int, int, int, int, int, int64_t, int64_t, int64_t, std::string>;
+  const Key key{static_cast<int>(kind), static_cast<int>(mode), config.window,
+                static_cast<int>(config.layout), config.sinks, config.sinks_mode_keys, lag, rows, cols,
+                device.str()};
+  constexpr int64_t kMaxCachedBytes = 256 << 20;
+  static std::mutex mutex;
+  static std::map<Key, at::Tensor> cache;
+  static int64_t cached_bytes = 0;
+  {
+    const std::lock_guard<std::mutex> lock(mutex);
+    const auto found = cache.find(key);
+    if (found != cache.end()) return found->second;
+  }
+  const at::Tensor mask = detail::build_mask(rows, cols, include, device);
+  const std::lock_guard<std::mutex> lock(mutex);
+  if (cached_bytes + mask.numel() > kMaxCachedBytes) {
+    cache.clear();
+    cached_bytes = 0;
+  }
+  if (cache.emplace(key, mask).second) cached_bytes += mask.numel();
+  return mask;
+}
+
 // Softmax branch weights, gamma * exp(s_ij - c_i) over the softmax set (zero elsewhere), with
 // c_i the maximum of s_ij over that set only.
 struct SoftmaxWeights {
@@ -88,12 +127,12 @@ SoftmaxWeights softmax_weights(const Chunks& in, const at::Tensor& history_sink_
   at::Tensor pair_scores;  // [B, H, nc, C, 2C]
   if (uses_pairs) {
     const at::Tensor mask =  // [nc, C, 2C]
-        detail::build_mask(padded, 2 * chunk,
-                           [&](int64_t i, int64_t c) {
-                             return in_softmax_set(mode, offset + i,
-                                                   offset + (i / chunk - 1) * chunk + c, config);
-                           },
-                           in.keys.device())
+        chunk_mask(in, MaskKind::Pairs, mode, config, 1, padded, 2 * chunk,
+                   [&](int64_t i, int64_t c) {
+                     return in_softmax_set(mode, offset + i, offset + (i / chunk - 1) * chunk + c,
+                                           config);
+                   },
+                   in.keys.device())
             .view({count, chunk, 2 * chunk});
     const at::Tensor key_pairs = chunk_pairs(split_chunks(in.keys, chunk));  // [B, H, nc, 2C, d]
     pair_scores = at::matmul(split_chunks(scaled_queries, chunk), key_pairs.transpose(-1, -2))
@@ -108,8 +147,8 @@ SoftmaxWeights softmax_weights(const Chunks& in, const at::Tensor& history_sink_
           ? history_sink_keys.size(2)
           : std::min<int64_t>(sink_count(mode, config), in.length);
   if (sinks > 0) {
-    const at::Tensor mask = detail::build_mask(  // [padded, s]
-        padded, sinks,
+    const at::Tensor mask = chunk_mask(  // [padded, s]
+        in, MaskKind::Sinks, mode, config, 0, padded, sinks,
         [&](int64_t i, int64_t j) {
           const bool in_pairs = uses_pairs && j >= offset + (i / chunk - 1) * chunk;
           return in_softmax_set(mode, offset + i, j, config) && !in_pairs;
@@ -149,12 +188,12 @@ at::Tensor linear_block_weights(const at::Tensor& phi_q, const at::Tensor& phi_k
   const int64_t count = phi_q.size(2), chunk = phi_q.size(3), padded = count * chunk;
   const int64_t offset = in.offset;
   const at::Tensor mask =  // [nc, C, C]
-      detail::build_mask(padded, chunk,
-                         [&](int64_t i, int64_t c) {
-                           return row_linear_key(in, mode, offset + i,
-                                                 offset + (i / chunk - lag) * chunk + c, config);
-                         },
-                         phi_q.device())
+      chunk_mask(in, MaskKind::Block, mode, config, lag, padded, chunk,
+                 [&](int64_t i, int64_t c) {
+                   return row_linear_key(in, mode, offset + i,
+                                         offset + (i / chunk - lag) * chunk + c, config);
+                 },
+                 phi_q.device())
           .to(phi_q.scalar_type())
           .view({count, chunk, chunk});
   return at::matmul(phi_q, lagged_chunks(phi_k, lag).transpose(-1, -2)) * mask;  // [B, H, nc, C, C]
@@ -173,12 +212,12 @@ void add_prefix_terms(at::Tensor& sums, const at::Tensor& phi_q, const at::Tenso
   // Key j is in the linear set of every query whose prefix holds it, or of none (only sinks are
   // left out, in the hybrid mode): evaluate the set at the first such query.
   const at::Tensor prefix_keys =  // [used * C] -> [1, 1, used, C, 1]
-      detail::build_mask(1, used * chunk,
-                         [&](int64_t, int64_t j) {
-                           return row_linear_key(in, mode, in.offset + (j / chunk + lag) * chunk,
-                                                 in.offset + j, config);
-                         },
-                         phi_k.device())
+      chunk_mask(in, MaskKind::Prefix, mode, config, lag, 1, used * chunk,
+                 [&](int64_t, int64_t j) {
+                   return row_linear_key(in, mode, in.offset + (j / chunk + lag) * chunk,
+                                         in.offset + j, config);
+                 },
+                 phi_k.device())
           .to(phi_k.scalar_type())
           .view({1, 1, used, chunk, 1});
   const at::Tensor keys = phi_k.narrow(2, 0, used) * prefix_keys;              // [B, H, used, C, F]

@@ -1,5 +1,7 @@
 #include "lincat/util/threads.h"
 
+#include <dlfcn.h>
+
 #include <algorithm>
 #include <cstdlib>
 #include <optional>
@@ -13,6 +15,17 @@ namespace lincat {
 namespace {
 
 std::ostream* thread_report = nullptr;
+
+// libtorch's thread count does not reach OpenBLAS (Debian's libtorch uses it for every matrix
+// product), whose own pool would otherwise keep one thread per core and, around the many small
+// products of a batched matmul, wake them for each. Set where the process has OpenBLAS.
+void set_threads_everywhere(int threads) {
+  at::set_num_threads(threads);
+  using SetThreads = void (*)(int);
+  static const auto openblas_set_num_threads =
+      reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
+  if (openblas_set_num_threads) openblas_set_num_threads(threads);
+}
 
 int cores() { return std::max(1, static_cast<int>(std::thread::hardware_concurrency())); }
 
@@ -32,11 +45,11 @@ std::optional<int> threads_from_environment() {
 
 int configure_threads() {
   const int threads = threads_from_environment().value_or(cores());
-  at::set_num_threads(threads);
+  set_threads_everywhere(threads);
   return threads;
 }
 
-void set_threads(int threads) { at::set_num_threads(threads < 1 ? 1 : threads); }
+void set_threads(int threads) { set_threads_everywhere(threads < 1 ? 1 : threads); }
 
 int threads_for_work(int64_t width, int64_t tokens_per_call) {
   const int64_t work = std::max<int64_t>(1, width) * std::max<int64_t>(1, tokens_per_call);
@@ -46,7 +59,7 @@ int threads_for_work(int64_t width, int64_t tokens_per_call) {
 int use_threads_for(int64_t width, int64_t tokens_per_call) {
   const std::optional<int> forced = threads_from_environment();
   const int threads = forced.value_or(threads_for_work(width, tokens_per_call));
-  at::set_num_threads(threads);
+  set_threads_everywhere(threads);
   if (thread_report) {
     *thread_report << "threads: " << threads;
     if (forced) {

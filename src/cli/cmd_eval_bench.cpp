@@ -14,6 +14,7 @@
 #include "lincat/eval/scorer.h"
 #include "lincat/util/atomic_file.h"
 #include "lincat/util/error.h"
+#include "lincat/util/threads.h"
 
 namespace lincat::cli {
 namespace {
@@ -33,6 +34,7 @@ int run_eval_bench(const EvalBenchFlags& flags) {
     throw UserError("--items, --choices, --context and --continuation must be >= 1");
   }
   const auto model = load_model(flags.model.directory, flags.model.load_options());
+  use_threads_for(model->config.hidden_size, eval::kTypicalScoringTokens);  // as `lincat eval`
   const std::vector<attention::Mode> modes = flags.modes.empty()
                                                  ? std::vector<attention::Mode>{model->config.default_mode}
                                                  : parse_modes(flags.modes, *model);

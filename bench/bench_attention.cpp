@@ -12,10 +12,12 @@
 #include <thread>
 #include <vector>
 
+#include "bench/peak_memory.h"
 #include "lincat/attention/chunked.h"
 #include "lincat/attention/reference.h"
 #include "lincat/util/allocator.h"
 #include "lincat/util/error.h"
+#include "lincat/util/threads.h"
 
 namespace lincat::bench {
 namespace {
@@ -116,7 +118,25 @@ Problem make_problem(const BenchShape& shape, int64_t length) {
   return p;
 }
 
-double time_form(const Problem& p, bool dense, Pass pass, int repetitions) {
+struct Timing {
+  double seconds;          // best of the repetitions
+  int64_t peak_extra_bytes;  // peak resident memory of the first run beyond inputs and outputs
+};
+
+// Best of `repetitions` runs; the first also measures the peak memory it adds, from a trimmed heap.
+Timing time_and_peak(int repetitions, int64_t input_output_bytes, const std::function<void()>& run) {
+  release_free_memory();
+  const int64_t before = resident_memory_bytes();
+  reset_peak_memory();
+  Timing timing{seconds_of(run), 0};
+  timing.peak_extra_bytes = std::max<int64_t>(0, peak_memory_bytes() - before - input_output_bytes);
+  for (int r = 1; r < repetitions; ++r) timing.seconds = std::min(timing.seconds, seconds_of(run));
+  return timing;
+}
+
+int64_t bytes_of(const at::Tensor& t) { return t.numel() * static_cast<int64_t>(t.element_size()); }
+
+Timing time_form(const Problem& p, bool dense, Pass pass, int repetitions) {
   auto forward = [&](const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                      const HybridLayerWeights& w) {
     return dense ? attention::reference_attention(q, k, v, w, p.config, Mode::Hybrid)
@@ -124,14 +144,18 @@ double time_form(const Problem& p, bool dense, Pass pass, int repetitions) {
   };
   if (pass == Pass::Forward) {
     const at::NoGradGuard no_grad;
-    return best_seconds(repetitions, [&] { forward(p.q, p.k, p.v, p.weights); });
+    // The inputs are resident already; the output [1, H, n, d] is what the call must return.
+    return time_and_peak(repetitions, bytes_of(p.q), [&] { forward(p.q, p.k, p.v, p.weights); });
   }
   const at::Tensor q = p.q.clone().requires_grad_(true), k = p.k.clone().requires_grad_(true);
   const at::Tensor v = p.v.clone().requires_grad_(true);
   HybridLayerWeights w = p.weights;
   for (at::Tensor* t : {&w.feature_q, &w.feature_k, &w.mixing_logit}) *t = t->clone().requires_grad_(true);
   const std::vector<at::Tensor> inputs = {q, k, v, w.feature_q, w.feature_k, w.mixing_logit};
-  return best_seconds(repetitions, [&] {
+  // Outputs: the forward's [1, H, n, d] and a gradient for every input.
+  int64_t output_bytes = bytes_of(q);
+  for (const at::Tensor& input : inputs) output_bytes += bytes_of(input);
+  return time_and_peak(repetitions, output_bytes, [&] {
     torch::autograd::grad({forward(q, k, v, w).sum()}, inputs);
   });
 }
@@ -155,11 +179,11 @@ int run_attention_benchmark(const AttentionBenchOptions& options) {
   const bool heap = util::keep_large_allocations_in_heap();
   at::set_num_threads(static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
   const double matmul = matmul_gflops();
-  std::printf("threads %d, large allocations %s, fp32 matmul (1024^3 at::mm): %.1f GFLOP/s\n",
-              at::get_num_threads(), heap ? "kept in heap" : "mmap()ed", matmul);
+  std::printf("fp32 matmul (1024^3 at::mm, %d threads): %.1f GFLOP/s; large allocations %s\n",
+              at::get_num_threads(), matmul, heap ? "kept in heap" : "mmap()ed");
   std::printf("hybrid mode, standard window, hedgehog; GFLOP/s counts the chunked algorithm's matrix products\n\n");
-  std::printf("%-14s %6s %-8s %-17s %10s %10s %8s %8s %8s\n", "shape", "n", "form", "pass", "ms",
-              "us/token", "GFLOP/s", "%matmul", "speedup");
+  std::printf("%-14s %6s %-8s %-17s %7s %10s %10s %9s %8s %8s %8s\n", "shape", "n", "form", "pass", "threads",
+              "ms", "us/token", "+peak MiB", "GFLOP/s", "%matmul", "speedup");
 
   nlohmann::json rows = nlohmann::json::array();
   for (const BenchShape& shape : kShapes) {
@@ -171,18 +195,21 @@ int run_attention_benchmark(const AttentionBenchOptions& options) {
         if (estimated_gib(shape, options.min_length, dense, pass) <= limit) time_form(warm_up, dense, pass, 1);
       }
       for (int64_t length = options.min_length; length <= options.max_length; length *= 2) {
+        const int threads = use_threads_for(shape.heads * shape.head_dim, length);
         const Problem problem = make_problem(shape, length);
         double dense_seconds = 0;
         for (const bool dense : {true, false}) {
           const double limit = dense ? options.dense_memory_limit_gib : options.chunked_memory_limit_gib;
           if (estimated_gib(shape, length, dense, pass) > limit) continue;
-          const double seconds = time_form(problem, dense, pass, options.repetitions);
+          const Timing timing = time_form(problem, dense, pass, options.repetitions);
+          const double seconds = timing.seconds;
           const double flops = dense ? 0.0 : chunked_flops(shape, length, pass);
           const double gflops = flops / seconds / 1e9;
           if (dense) dense_seconds = seconds;
-          std::printf("%-14s %6lld %-8s %-17s %10.2f %10.2f", shape.name.c_str(),
-                      static_cast<long long>(length), dense ? "dense" : "chunked", pass_name(pass),
-                      seconds * 1e3, seconds * 1e6 / length);
+          std::printf("%-14s %6lld %-8s %-17s %7d %10.2f %10.2f %9.1f", shape.name.c_str(),
+                      static_cast<long long>(length), dense ? "dense" : "chunked", pass_name(pass), threads,
+                      seconds * 1e3, seconds * 1e6 / length,
+                      static_cast<double>(timing.peak_extra_bytes) / (1024.0 * 1024.0));
           if (dense) {
             std::printf(" %8s %8s %8s\n", "-", "-", "-");
           } else if (dense_seconds > 0) {
@@ -201,7 +228,9 @@ int run_attention_benchmark(const AttentionBenchOptions& options) {
                                 {"pass", pass_name(pass)},
                                 {"seconds", seconds},
                                 {"us_per_token", seconds * 1e6 / length},
-                                {"matmul_gflops", matmul}};
+                                {"matmul_gflops", matmul},
+                                {"threads", threads},
+                                {"peak_extra_bytes", timing.peak_extra_bytes}};
           if (!dense) {
             row["flops"] = flops;
             row["gflops"] = gflops;

@@ -10,11 +10,13 @@
 
 #include "lincat/generate/generate.h"
 #include "lincat/io/hf_config.h"
+#include "lincat/model/converted_model.h"
 #include "lincat/model/decoder.h"
 #include "lincat/model/random_model.h"
 #include "lincat/util/atomic_file.h"
 #include "lincat/util/error.h"
 #include "lincat/util/stopwatch.h"
+#include "lincat/util/threads.h"
 
 namespace lincat::bench {
 namespace {
@@ -31,6 +33,38 @@ double best_seconds(int repetitions, const torch::Device& device, F&& run) {
     best = std::min(best, seconds_since(start));
   }
   return best;
+}
+
+// Read bandwidth of this machine in bytes/s: the best of several sums over a buffer far larger than
+// any cache, with the current threads.
+double read_bandwidth() {
+  const at::Tensor buffer = at::ones({int64_t{256} << 20});  // 1 GiB of float32
+  buffer.sum();
+  const double seconds = best_seconds(5, torch::kCPU, [&] { buffer.sum(); });
+  return static_cast<double>(buffer.numel()) * 4.0 / seconds;
+}
+
+// Bytes of weights one decode step reads: everything but the embedding table (one row is read),
+// unless the LM head shares it.
+double streamed_weight_bytes(const Model& model) {
+  const ModelConfig& c = model.config;
+  const int64_t embedding = c.tie_word_embeddings ? 0 : c.vocab_size * c.hidden_size;
+  return static_cast<double>(c.parameter_count() - embedding) * static_cast<double>(at::elementSize(model.dtype));
+}
+
+// Best decode tokens/s of generate() over the repetitions, in `mode`.
+double decode_rate(const Model& model, const std::vector<int64_t>& prompt, const ModelBenchOptions& o,
+                   attention::Mode mode) {
+  GenerationOptions generation;
+  generation.max_new_tokens = o.new_tokens;
+  generation.stop_at_eos = false;
+  generation.mode = mode;
+  double rate = 0;
+  for (int i = 0; i < o.repetitions; ++i) {
+    const GenerationResult r = generate(model, prompt, generation);
+    rate = std::max(rate, static_cast<double>(o.new_tokens - 1) / std::max(r.decode_seconds, 1e-9));
+  }
+  return rate;
 }
 
 }  // namespace
@@ -59,41 +93,60 @@ int run_model_benchmark(const ModelBenchOptions& o) {
 
   torch::NoGradGuard no_grad;
   const at::Tensor prompt = torch::randint(c.vocab_size, {1, o.prompt_tokens}, torch::kInt64);
+  const int forward_threads = use_threads_for(c.hidden_size, o.prompt_tokens);  // as `lincat forward`
   const double forward_seconds = best_seconds(o.repetitions, load.device, [&] { forward(*model, prompt); });
 
+  // Decode in the model's modes: an original model also as its untrained conversion (window 64,
+  // f 64), whose decode cost is what a converted model's is. Threads as `lincat generate` chooses.
   const std::vector<int64_t> prompt_ids(prompt.data_ptr<int64_t>(), prompt.data_ptr<int64_t>() + prompt.numel());
-  GenerationOptions generation;
-  generation.max_new_tokens = o.new_tokens;
-  generation.stop_at_eos = false;
-  double decode_rate = 0;
-  for (int i = 0; i < o.repetitions; ++i) {
-    const GenerationResult r = generate(*model, prompt_ids, generation);
-    decode_rate = std::max(decode_rate, (o.new_tokens - 1) / std::max(r.decode_seconds, 1e-9));
+  const int decode_threads = use_threads_for(c.hidden_size, 1);
+  const std::shared_ptr<const Model> converted = c.hybrid ? model : convert_init(*model, attention::HybridConfig{});
+  const double bandwidth = load.device.is_cpu() ? read_bandwidth() : 0.0;
+  const double floor_rate = bandwidth / streamed_weight_bytes(*model);  // tokens/s if only weights were read
+  std::vector<std::pair<attention::Mode, double>> decode_rates;  // per mode, tokens/s
+  for (const attention::Mode mode : attention::all_modes()) {
+    decode_rates.emplace_back(mode, decode_rate(mode == attention::Mode::Softmax ? *model : *converted, prompt_ids, o, mode));
   }
   if (!scratch.empty()) fs::remove_all(scratch);
 
   const double prefill_rate = o.prompt_tokens / forward_seconds;
   std::cout << std::fixed << std::setprecision(2) << "model        " << (o.model.empty() ? "random" : o.model) << " ("
             << c.parameter_count() / 1e6 << "M parameters, " << dtype_name(model->dtype) << ", "
-            << model->device.str() << ", " << at::get_num_threads() << " threads)\n"
+            << model->device.str() << ")\n"
             << "load         " << load_seconds * 1e3 << " ms\n"
             << "forward      " << forward_seconds * 1e3 << " ms for " << o.prompt_tokens << " tokens ("
-            << prefill_rate << " tokens/s)\n"
-            << "generation   " << decode_rate << " tokens/s (decode, " << o.new_tokens << " new tokens after a "
-            << o.prompt_tokens << "-token prompt)\n";
+            << prefill_rate << " tokens/s, " << forward_threads << " threads)\n"
+            << "bandwidth    " << bandwidth / 1e9 << " GB/s read (" << decode_threads << " threads); weights read per "
+            << "token " << streamed_weight_bytes(*model) / 1e6 << " MB: floor " << floor_rate << " tokens/s\n"
+            << "decode       " << o.new_tokens << " new tokens after a " << o.prompt_tokens << "-token prompt, "
+            << decode_threads << " threads\n";
+  nlohmann::json decode_rows = nlohmann::json::array();
+  for (const auto& [mode, rate] : decode_rates) {
+    std::cout << "  " << std::left << std::setw(8) << attention::mode_name(mode) << std::right << std::setw(10) << rate
+              << " tokens/s, " << floor_rate / rate << "x the floor's time\n";
+    decode_rows.push_back({{"mode", attention::mode_name(mode)},
+                           {"decode_tokens_per_s", rate},
+                           {"time_over_floor", floor_rate / rate}});
+  }
+  const double decode_rate_of_model = decode_rates.front().second;  // the softmax row (all_modes() starts with it)
   if (!o.json_path.empty()) {
     const nlohmann::json report = {
         {"model", o.model.empty() ? "random" : o.model},
         {"parameters", c.parameter_count()},
         {"dtype", dtype_name(model->dtype)},
         {"device", model->device.str()},
-        {"threads", at::get_num_threads()},
+        {"forward_threads", forward_threads},
+        {"decode_threads", decode_threads},
+        {"read_bandwidth_bytes_per_s", bandwidth},
+        {"streamed_weight_bytes", streamed_weight_bytes(*model)},
+        {"floor_tokens_per_s", floor_rate},
+        {"decode", decode_rows},
         {"load_ms", load_seconds * 1e3},
         {"prompt_tokens", o.prompt_tokens},
         {"forward_ms", forward_seconds * 1e3},
         {"prefill_tokens_per_s", prefill_rate},
         {"new_tokens", o.new_tokens},
-        {"decode_tokens_per_s", decode_rate},
+        {"decode_tokens_per_s", decode_rate_of_model},
     };
     write_file_atomically(o.json_path, report.dump(2) + "\n");
   }

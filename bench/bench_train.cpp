@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <unistd.h>
 
+#include "bench/peak_memory.h"
 #include "lincat/model/converted_model.h"
 #include "lincat/model/decoder.h"
 #include "lincat/model/random_model.h"
@@ -23,20 +24,6 @@ namespace lincat::bench {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-// Resets the kernel's peak-RSS counter (VmHWM), so each phase reports its own peak.
-void reset_peak_memory() {
-  std::ofstream clear("/proc/self/clear_refs");
-  clear << "5";
-}
-
-int64_t peak_memory_bytes() {
-  std::ifstream status("/proc/self/status");
-  for (std::string line; std::getline(status, line);) {
-    if (line.rfind("VmHWM:", 0) == 0) return std::stoll(line.substr(6)) * 1024;
-  }
-  return 0;
-}
 
 struct Phase {
   std::string name;

@@ -21,8 +21,16 @@ echo "== bench decode: fixture converted with window 64"
 rm -rf "$converted" "$out/llama-gqa-w8"
 $lincat convert-init "$fixture" --out "$converted" --window 64 >/dev/null
 $lincat bench decode "$converted" --contexts 512,4096,32768 --json "$out/decode.json"
-echo "== bench eval: 1000 multiple-choice items, fixture converted with window 8"
+echo "== bench eval: 1000 multiple-choice items, fixture converted with window 8 (modes interleaved)"
 $lincat convert-init "$fixture" --out "$out/llama-gqa-w8" --window 8 --feature-dim 8 >/dev/null
 $lincat bench eval "$out/llama-gqa-w8" --attention softmax,hybrid,window,linear,sinks,none --items 1000 --json "$out/eval.json"
+echo "== bench eval: random ~100M Llama converted with window 8 (EVAL_ITEMS_100M items, default 1000)"
+rm -rf "$out/random-100m" "$out/random-100m-hybrid"
+$lincat random-model --params 100000000 --out "$out/random-100m" >/dev/null
+$lincat convert-init "$out/random-100m" --out "$out/random-100m-hybrid" --window 8 --feature-dim 8 >/dev/null
+$lincat bench eval "$out/random-100m-hybrid" --attention softmax,hybrid --items "${EVAL_ITEMS_100M:-1000}" \
+  --json "$out/eval-100m.json"
+echo "== threads: 1, 2 and the default per command (fixture, teacher, random ~100M)"
+scripts/bench_threads.py --out "$out"
 echo "== bench train: random ~100M Llama, sequence 1024"
 $lincat bench train --json "$out/train.json"

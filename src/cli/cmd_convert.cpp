@@ -1,12 +1,15 @@
 // lincat convert MODEL --recipe RECIPE --data PATH... --out DIR: attention transfer and LoRA
 // fine-tuning by a recipe (docs/algorithms.md section 7). Interrupt with Ctrl-C, continue with
 // --resume.
+#include <filesystem>
 #include <iostream>
 
 #include "cli/commands.h"
 #include "cli/flags.h"
+#include "lincat/io/hf_config.h"
 #include "lincat/train/convert.h"
 #include "lincat/train/progress.h"
+#include "lincat/util/threads.h"
 
 namespace lincat::cli {
 namespace {
@@ -53,6 +56,12 @@ int run_convert(const ConvertFlags& flags) {
   if (flags.stage2_given->count()) {
     options.recipe.stage2.steps = flags.stage2_steps;
     options.recipe.stage2.token_budget = 0;
+  }
+  // Threads for one training forward (run_conversion reports a missing or bad config itself).
+  const std::string config_path = (std::filesystem::path(flags.model.directory) / "config.json").string();
+  if (std::filesystem::exists(config_path)) {
+    use_threads_for(io::load_model_config(config_path).hidden_size,
+                    options.recipe.data.micro_batch * options.recipe.data.sequence_length);
   }
   return train::run_conversion(options, std::cout, std::cerr, train::stderr_is_terminal());
 }

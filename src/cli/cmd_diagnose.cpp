@@ -6,7 +6,9 @@
 #include "cli/commands.h"
 #include "cli/flags.h"
 #include "lincat/eval/diagnose_report.h"
+#include "lincat/eval/scorer.h"
 #include "lincat/eval/text_encoder.h"
+#include "lincat/util/threads.h"
 
 namespace lincat::cli {
 namespace {
@@ -29,6 +31,7 @@ int run_diagnose(const DiagnoseFlags& flags) {
   const LoadOptions options = flags.model.load_options();
   const auto model = load_model(flags.model.directory, options);
   const auto base = load_model(flags.base, options);
+  use_threads_for(model->config.hidden_size, eval::kTypicalScoringTokens);
   const auto tokenizer = io::Tokenizer::load(eval::tokenizer_path(flags.tasks.tokenizer, *model));
   const eval::DiagnoseReport report =
       eval::diagnose(*model, flags.model.directory, *base, flags.base, *tokenizer, settings);

@@ -9,9 +9,11 @@
 #include "cli/flags.h"
 #include "lincat/eval/record_files.h"
 #include "lincat/eval/results_report.h"
+#include "lincat/eval/scorer.h"
 #include "lincat/eval/text_encoder.h"
 #include "lincat/util/atomic_file.h"
 #include "lincat/util/error.h"
+#include "lincat/util/threads.h"
 
 namespace lincat::cli {
 namespace {
@@ -52,6 +54,7 @@ int run_eval(const EvalFlags& flags) {
                                                  : parse_modes(flags.attention, *model);
   const int64_t window = flags.window > 0 ? flags.window : model->config.max_position_embeddings;
   const int64_t stride = flags.stride > 0 ? flags.stride : std::max<int64_t>(1, window / 2);
+  use_threads_for(model->config.hidden_size, tasks.empty() ? window : eval::kTypicalScoringTokens);
 
   eval::EvalRun run;
   nlohmann::json mode_names = nlohmann::json::array();

@@ -4,6 +4,7 @@
 #include "lincat/io/tensor_io.h"
 #include "lincat/model/decoder.h"
 #include "lincat/util/error.h"
+#include "lincat/util/threads.h"
 
 namespace lincat::cli {
 namespace {
@@ -17,6 +18,7 @@ struct ForwardFlags {
 int run_forward(const ForwardFlags& flags) {
   const std::vector<int64_t> ids = parse_id_list(flags.ids, "--ids");
   const auto model = load_model(flags.model.directory, flags.model.load_options());
+  use_threads_for(model->config.hidden_size, static_cast<int64_t>(ids.size()));
   const attention::Mode mode = flags.model.mode(*model);
   check_token_ids(*model, ids, "--ids");
   torch::NoGradGuard no_grad;

@@ -8,6 +8,7 @@
 #include "lincat/io/tokenizer.h"
 #include "lincat/model/decoder.h"
 #include "lincat/util/error.h"
+#include "lincat/util/threads.h"
 
 namespace lincat::cli {
 namespace {
@@ -52,6 +53,7 @@ int run_generate(const GenerateFlags& flags) {
   validate(flags.generation.sampling);
   if (flags.generation.max_new_tokens < 0) throw UserError("--max-new-tokens must be >= 0");
   const auto model = load_model(flags.model.directory, flags.model.load_options());
+  use_threads_for(model->config.hidden_size, 1);  // the decode steps, one token per call, dominate
 
   const std::string tokenizer_path = (std::filesystem::path(flags.model.directory) / "tokenizer.model").string();
   std::unique_ptr<io::Tokenizer> tokenizer;

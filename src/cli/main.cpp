@@ -12,6 +12,10 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_help_all_flag("--help-all", "help for every subcommand");
   lincat::cli::Action action;
+  // --verbose may follow any command: commands pass the flags they do not know up to here.
+  app.fallthrough();
+  bool verbose = false;
+  app.add_flag("--verbose", verbose, "print choices made for you (threads) on stderr");
   lincat::cli::add_demo_command(app, action);
   lincat::cli::add_info_command(app, action);
   lincat::cli::add_forward_command(app, action);
@@ -49,6 +53,7 @@ int main(int argc, char** argv) {
 
   try {
     lincat::configure_threads();
+    if (verbose) lincat::report_thread_choice(&std::cerr);
     lincat::util::keep_large_allocations_in_heap();
     return action ? action() : 0;
   } catch (const lincat::UserError& e) {

@@ -113,6 +113,30 @@ TEST_P(EveryMode, PrefillThenDecodeEqualsFullForward) {
   }
 }
 
+// Prefill, then blocks of several tokens that continue the state (the chunked continuation, as
+// eval's scorer uses it): equals the full forward.
+TEST_P(EveryMode, PrefillThenBlocksEqualsFullForward) {
+  for (const auto layout : {lincat::attention::Layout::Standard, lincat::attention::Layout::Terraced}) {
+    lincat::test::TempDir dir;
+    lincat::attention::HybridConfig hybrid = small_hybrid();
+    hybrid.layout = layout;
+    const auto model = lincat::load_model(write_converted(dir, kLlama, hybrid));
+    torch::NoGradGuard no_grad;
+    const at::Tensor ids = torch::randint(512, {2, 37}, torch::kInt64);  // batch 2
+    const at::Tensor full = lincat::forward(*model, ids, GetParam());   // [2, 37, V]
+    lincat::DecodeState state(model->config.num_layers, GetParam());
+    std::vector<at::Tensor> pieces;
+    int64_t first = 0;
+    for (const int64_t count : {5, 2, 9, 1, 13, 7}) {
+      pieces.push_back(lincat::forward(*model, ids.narrow(1, first, count), state));
+      first += count;
+    }
+    ASSERT_EQ(first, ids.size(1));
+    EXPECT_LE((torch::cat(pieces, 1) - full).abs().max().item<double>(), 1e-4)
+        << lincat::attention::mode_name(GetParam()) << " layout " << lincat::attention::layout_name(layout);
+  }
+}
+
 TEST_P(EveryMode, GenerationRuns) {
   lincat::test::TempDir dir;
   const auto model = lincat::load_model(write_converted(dir, kLlama, small_hybrid()));

@@ -2,7 +2,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <limits>
+#include <map>
+#include <mutex>
+#include <string>
+#include <tuple>
 #include <vector>
 
 #include "lincat/attention/form_support.h"
@@ -15,6 +20,10 @@
 // j <= i - w; linear/overlap: chunk b, causal), added into the same [C x 2C] weights, plus the
 // prefix states S and z of every older chunk, read from a cumulative sum of per-chunk states.
 // The masks come from the key sets of key_sets.h: which keys enter which branch is decided there.
+//
+// A continuation (ChunkedHistory) shifts every position by the offset of row 0, reads sink keys the
+// rows no longer hold from the history, leaves out of the linear terms the keys its initial state
+// already holds, and adds phi_q(Q) [S z] of that state to every row.
 //
 // Values carry an extra column of ones, so each product with them yields the numerator (first d
 // columns) and the normaliser (last column) at once; S and z are likewise one [F x (d+1)] state.
@@ -53,7 +62,49 @@ struct Chunks {
   int64_t length;            // T before padding
   int64_t chunk;             // C = w
   int64_t count;             // nc
+  int64_t offset = 0;        // position of row 0 (a multiple of C)
+  int64_t state_query = -1;  // the history's linear state holds L(state_query)
 };
+
+// Does the linear branch of query i take key j from the rows (both positions absolute): j is in
+// L(i) and not already in the history's linear state.
+bool row_linear_key(const Chunks& in, Mode mode, int64_t i, int64_t j, const HybridConfig& config) {
+  return in_linear_set(mode, i, j, config) && !in_linear_set(mode, in.state_query, j, config);
+}
+
+// The masks of the form: which keys of the [C x 2C], [C x s], [C x C] blocks and of the prefix
+// states enter which branch.
+enum class MaskKind { Pairs, Sinks, Block, Prefix };
+
+// A whole sequence's masks depend only on the kind, the mode, the config and the padded length:
+// each is built once and kept, since training and prefill call the form with the same shapes again
+// and again. A continuation's depend on its history too; they are small and built every time.
+at::Tensor chunk_mask(const Chunks& in, MaskKind kind, Mode mode, const HybridConfig& config,
+                      int64_t lag, int64_t rows, int64_t cols,
+                      const std::function<bool(int64_t, int64_t)>& include, const at::Device& device) {
+  if (in.offset != 0 || in.state_query >= 0) return detail::build_mask(rows, cols, include, device);
+  using Key = std::tuple<int, int, int, int, int, int, int64_t, int64_t, int64_t, std::string>;
+  const Key key{static_cast<int>(kind), static_cast<int>(mode), config.window,
+                static_cast<int>(config.layout), config.sinks, config.sinks_mode_keys, lag, rows, cols,
+                device.str()};
+  constexpr int64_t kMaxCachedBytes = 256 << 20;
+  static std::mutex mutex;
+  static std::map<Key, at::Tensor> cache;
+  static int64_t cached_bytes = 0;
+  {
+    const std::lock_guard<std::mutex> lock(mutex);
+    const auto found = cache.find(key);
+    if (found != cache.end()) return found->second;
+  }
+  const at::Tensor mask = detail::build_mask(rows, cols, include, device);
+  const std::lock_guard<std::mutex> lock(mutex);
+  if (cached_bytes + mask.numel() > kMaxCachedBytes) {
+    cache.clear();
+    cached_bytes = 0;
+  }
+  if (cache.emplace(key, mask).second) cached_bytes += mask.numel();
+  return mask;
+}
 
 // Softmax branch weights, gamma * exp(s_ij - c_i) over the softmax set (zero elsewhere), with
 // c_i the maximum of s_ij over that set only.
@@ -63,10 +114,11 @@ struct SoftmaxWeights {
   int64_t sink_count = 0;
 };
 
-SoftmaxWeights softmax_weights(const Chunks& in, const HybridLayerWeights& weights,
-                               const HybridConfig& config, Mode mode) {
+SoftmaxWeights softmax_weights(const Chunks& in, const at::Tensor& history_sink_keys,
+                               const HybridLayerWeights& weights, const HybridConfig& config,
+                               Mode mode) {
   const int64_t batch = in.keys.size(0), heads = in.keys.size(1), padded = in.keys.size(2);
-  const int64_t chunk = in.chunk, count = in.count;
+  const int64_t chunk = in.chunk, count = in.count, offset = in.offset;
   const double minus_infinity = -std::numeric_limits<double>::infinity();
   const at::Tensor scaled_queries =  // [B, H, padded, d]
       in.queries / std::sqrt(static_cast<double>(in.queries.size(3)));
@@ -75,11 +127,12 @@ SoftmaxWeights softmax_weights(const Chunks& in, const HybridLayerWeights& weigh
   at::Tensor pair_scores;  // [B, H, nc, C, 2C]
   if (uses_pairs) {
     const at::Tensor mask =  // [nc, C, 2C]
-        detail::build_mask(padded, 2 * chunk,
-                           [&](int64_t i, int64_t c) {
-                             return in_softmax_set(mode, i, (i / chunk - 1) * chunk + c, config);
-                           },
-                           in.keys.device())
+        chunk_mask(in, MaskKind::Pairs, mode, config, 1, padded, 2 * chunk,
+                   [&](int64_t i, int64_t c) {
+                     return in_softmax_set(mode, offset + i, offset + (i / chunk - 1) * chunk + c,
+                                           config);
+                   },
+                   in.keys.device())
             .view({count, chunk, 2 * chunk});
     const at::Tensor key_pairs = chunk_pairs(split_chunks(in.keys, chunk));  // [B, H, nc, 2C, d]
     pair_scores = at::matmul(split_chunks(scaled_queries, chunk), key_pairs.transpose(-1, -2))
@@ -89,18 +142,23 @@ SoftmaxWeights softmax_weights(const Chunks& in, const HybridLayerWeights& weigh
   // Sink keys the pairs do not cover: older than chunk b-1, or all of them in the sinks mode.
   SoftmaxWeights result;
   at::Tensor sink_scores;  // [B, H, padded, s]
-  const int64_t sinks = std::min<int64_t>(sink_count(mode, config), in.length);
+  const int64_t sinks =
+      history_sink_keys.defined()
+          ? history_sink_keys.size(2)
+          : std::min<int64_t>(sink_count(mode, config), in.length);
   if (sinks > 0) {
-    const at::Tensor mask = detail::build_mask(  // [padded, s]
-        padded, sinks,
+    const at::Tensor mask = chunk_mask(  // [padded, s]
+        in, MaskKind::Sinks, mode, config, 0, padded, sinks,
         [&](int64_t i, int64_t j) {
-          const bool in_pairs = uses_pairs && j >= (i / chunk - 1) * chunk;
-          return in_softmax_set(mode, i, j, config) && !in_pairs;
+          const bool in_pairs = uses_pairs && j >= offset + (i / chunk - 1) * chunk;
+          return in_softmax_set(mode, offset + i, j, config) && !in_pairs;
         },
         in.keys.device());
     if (mask.any().item<bool>()) {
       result.sink_count = sinks;
-      sink_scores = at::matmul(scaled_queries, in.keys.narrow(2, 0, sinks).transpose(-1, -2))
+      const at::Tensor sink_keys =  // [B, H, s, d]
+          history_sink_keys.defined() ? history_sink_keys : in.keys.narrow(2, 0, sinks);
+      sink_scores = at::matmul(scaled_queries, sink_keys.transpose(-1, -2))
                         .masked_fill(~mask, minus_infinity);
     }
   }
@@ -125,35 +183,41 @@ SoftmaxWeights softmax_weights(const Chunks& in, const HybridLayerWeights& weigh
 }
 
 // Linear weights phi_q(q_i) . phi_k(k_j) of the [C x C] block: keys of chunk b - lag in L(i).
-at::Tensor linear_block_weights(const at::Tensor& phi_q, const at::Tensor& phi_k, int64_t lag,
-                                const HybridConfig& config, Mode mode) {
+at::Tensor linear_block_weights(const at::Tensor& phi_q, const at::Tensor& phi_k, const Chunks& in,
+                                int64_t lag, const HybridConfig& config, Mode mode) {
   const int64_t count = phi_q.size(2), chunk = phi_q.size(3), padded = count * chunk;
+  const int64_t offset = in.offset;
   const at::Tensor mask =  // [nc, C, C]
-      detail::build_mask(padded, chunk,
-                         [&](int64_t i, int64_t c) {
-                           return in_linear_set(mode, i, (i / chunk - lag) * chunk + c, config);
-                         },
-                         phi_q.device())
+      chunk_mask(in, MaskKind::Block, mode, config, lag, padded, chunk,
+                 [&](int64_t i, int64_t c) {
+                   return row_linear_key(in, mode, offset + i,
+                                         offset + (i / chunk - lag) * chunk + c, config);
+                 },
+                 phi_q.device())
           .to(phi_q.scalar_type())
           .view({count, chunk, chunk});
   return at::matmul(phi_q, lagged_chunks(phi_k, lag).transpose(-1, -2)) * mask;  // [B, H, nc, C, C]
 }
 
 // Adds phi_q(Q_b) [S_{b-lag} z_{b-lag}] to sums [B, H, nc, C, d+1] in place, where
-// [S_b z_b] = sum_{b' <= b} phi_k(K_b')^T [V_b' 1] over keys in the linear set of those queries.
+// [S_b z_b] = sum_{b' <= b} phi_k(K_b')^T [V_b' 1] over keys in the linear set of those queries,
+// plus the history's initial state [B, H, F, d+1] (if defined) to every chunk.
 void add_prefix_terms(at::Tensor& sums, const at::Tensor& phi_q, const at::Tensor& phi_k,
-                      const Chunks& in, int64_t lag, const HybridConfig& config, Mode mode) {
+                      const Chunks& in, const at::Tensor& initial_state, int64_t lag,
+                      const HybridConfig& config, Mode mode) {
   const int64_t batch = phi_k.size(0), heads = phi_k.size(1), count = in.count, chunk = in.chunk;
+  if (initial_state.defined()) sums.add_(at::matmul(phi_q, initial_state.unsqueeze(2)));
   if (count <= lag) return;
   const int64_t used = count - lag;  // chunks whose state some later chunk reads
   // Key j is in the linear set of every query whose prefix holds it, or of none (only sinks are
   // left out, in the hybrid mode): evaluate the set at the first such query.
   const at::Tensor prefix_keys =  // [used * C] -> [1, 1, used, C, 1]
-      detail::build_mask(1, used * chunk,
-                         [&](int64_t, int64_t j) {
-                           return in_linear_set(mode, (j / chunk + lag) * chunk, j, config);
-                         },
-                         phi_k.device())
+      chunk_mask(in, MaskKind::Prefix, mode, config, lag, 1, used * chunk,
+                 [&](int64_t, int64_t j) {
+                   return row_linear_key(in, mode, in.offset + (j / chunk + lag) * chunk,
+                                         in.offset + j, config);
+                 },
+                 phi_k.device())
           .to(phi_k.scalar_type())
           .view({1, 1, used, chunk, 1});
   const at::Tensor keys = phi_k.narrow(2, 0, used) * prefix_keys;              // [B, H, used, C, F]
@@ -167,7 +231,8 @@ void add_prefix_terms(at::Tensor& sums, const at::Tensor& phi_q, const at::Tenso
 
 // The chunked form over all heads of q at once (inputs already checked).
 at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
-                  const HybridLayerWeights& weights, const HybridConfig& config, Mode mode) {
+                  const HybridLayerWeights& weights, const HybridConfig& config, Mode mode,
+                  const ChunkedHistory& history) {
   const at::ScalarType dtype = detail::compute_dtype(q);
   const int64_t batch = q.size(0), heads = q.size(1), length = q.size(2), head_dim = q.size(3);
 
@@ -175,6 +240,8 @@ at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
   in.length = length;
   in.chunk = config.window;
   in.count = (length + in.chunk - 1) / in.chunk;
+  in.offset = history.offset;
+  in.state_query = history.state_query;
   const int64_t padded = in.count * in.chunk;
   in.queries = pad_time(q.to(dtype), padded);
   in.keys = pad_time(detail::expand_kv(k.to(dtype), heads), padded);
@@ -183,7 +250,16 @@ at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                        padded);
 
   SoftmaxWeights soft;
-  if (has_softmax_branch(mode)) soft = softmax_weights(in, weights, config, mode);
+  at::Tensor sink_values;  // [B, H, s, d + 1] from the history; undefined: the first rows
+  if (has_softmax_branch(mode)) {
+    at::Tensor sink_keys;  // [B, H, s, d]
+    if (history.sink_keys.defined()) {
+      sink_keys = detail::expand_kv(history.sink_keys.to(dtype), heads);
+      const at::Tensor values = detail::expand_kv(history.sink_values.to(dtype), heads);
+      sink_values = at::cat({values, at::ones_like(values.narrow(-1, 0, 1))}, -1);
+    }
+    soft = softmax_weights(in, sink_keys, weights, config, mode);
+  }
 
   // Hybrid: chunk b lies inside W(i), chunk b-1 straddles its edge, older chunks are outside it
   // (apart from sinks). Linear and overlap: chunk b is causal, older chunks are wholly included.
@@ -194,7 +270,7 @@ at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
   if (has_linear_branch(mode)) {
     phi_q = split_chunks(query_features(in.queries, weights, config), in.chunk);
     phi_k = split_chunks(key_features(in.keys, weights, config), in.chunk);
-    block_weights = linear_block_weights(phi_q, phi_k, block_lag, config, mode);
+    block_weights = linear_block_weights(phi_q, phi_k, in, block_lag, config, mode);
   }
   if (soft.pairs.defined()) {
     pair_weights = soft.pairs;
@@ -215,10 +291,15 @@ at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
     sums = at::zeros({batch, heads, in.count, in.chunk, head_dim + 1}, in.values.options());
   }
   if (soft.sinks.defined()) {
-    sums.add_(at::matmul(soft.sinks, in.values.narrow(2, 0, soft.sink_count))
-                  .view({batch, heads, in.count, in.chunk, head_dim + 1}));
+    const at::Tensor values =  // [B, H, s, d + 1]
+        sink_values.defined() ? sink_values : in.values.narrow(2, 0, soft.sink_count);
+    sums.add_(at::matmul(soft.sinks, values).view({batch, heads, in.count, in.chunk, head_dim + 1}));
   }
-  if (phi_q.defined()) add_prefix_terms(sums, phi_q, phi_k, in, block_lag + 1, config, mode);
+  if (phi_q.defined()) {
+    const at::Tensor initial_state =  // [B, H, F, d + 1]
+        history.linear_state.defined() ? history.linear_state.to(dtype) : at::Tensor();
+    add_prefix_terms(sums, phi_q, phi_k, in, initial_state, block_lag + 1, config, mode);
+  }
 
   return detail::divide_by_normaliser(sums.narrow(-1, 0, head_dim), sums.select(-1, head_dim))
       .view({batch, heads, padded, head_dim})
@@ -234,6 +315,18 @@ HybridLayerWeights heads_of(const HybridLayerWeights& weights, int64_t first, in
           slice(weights.bias_k), slice(weights.mixing_logit)};
 }
 
+// The history of query heads first .. first + count (kv heads by GQA group).
+ChunkedHistory history_of_heads(const ChunkedHistory& history, int64_t first, int64_t count,
+                                int64_t group) {
+  ChunkedHistory slice = history;
+  if (slice.linear_state.defined()) slice.linear_state = slice.linear_state.narrow(1, first, count);
+  if (slice.sink_keys.defined()) {
+    slice.sink_keys = slice.sink_keys.narrow(1, first / group, count / group);
+    slice.sink_values = slice.sink_values.narrow(1, first / group, count / group);
+  }
+  return slice;
+}
+
 // Without autograd nothing is kept for a backward pass, so heads are processed in groups whose
 // temporaries (about 12 T (d + 2C) floats per head, measured) fit in this budget: a long prefill
 // then needs little more memory than its inputs.
@@ -245,7 +338,8 @@ namespace detail {
 
 at::Tensor chunked_attention_by_heads(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                                       const HybridLayerWeights& weights, const HybridConfig& config,
-                                      Mode mode, int64_t heads_per_pass) {
+                                      Mode mode, int64_t heads_per_pass,
+                                      const ChunkedHistory& history) {
   require_hybrid_mode(mode);
   validate(config);
   check_inputs(q, k, v, weights, config);
@@ -253,13 +347,14 @@ at::Tensor chunked_attention_by_heads(const at::Tensor& q, const at::Tensor& k, 
   const int64_t heads = q.size(1), group = heads / k.size(1);
   TORCH_CHECK(heads_per_pass >= 1 && heads_per_pass % group == 0, "heads_per_pass ", heads_per_pass,
               " must be a positive multiple of the GQA group size ", group);
-  if (heads_per_pass >= heads) return attend(q, k, v, weights, config, mode);
+  if (heads_per_pass >= heads) return attend(q, k, v, weights, config, mode, history);
   std::vector<at::Tensor> outputs;  // each [B, heads_per_pass or fewer, T, d]
   for (int64_t first = 0; first < heads; first += heads_per_pass) {
     const int64_t count = std::min(heads_per_pass, heads - first);
     outputs.push_back(attend(q.narrow(1, first, count), k.narrow(1, first / group, count / group),
                              v.narrow(1, first / group, count / group),
-                             heads_of(weights, first, count), config, mode));
+                             heads_of(weights, first, count), config, mode,
+                             history_of_heads(history, first, count, group)));
   }
   return at::cat(outputs, 1);
 }
@@ -269,6 +364,12 @@ at::Tensor chunked_attention_by_heads(const at::Tensor& q, const at::Tensor& k, 
 at::Tensor chunked_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                              const HybridLayerWeights& weights, const HybridConfig& config,
                              Mode mode) {
+  return chunked_attention(q, k, v, weights, config, mode, ChunkedHistory{});
+}
+
+at::Tensor chunked_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                             const HybridLayerWeights& weights, const HybridConfig& config,
+                             Mode mode, const ChunkedHistory& history) {
   detail::check_inputs(q, k, v, weights, config);  // the head grouping below reads the shapes
   const int64_t heads = q.size(1), group = heads / k.size(1);
   int64_t heads_per_pass = heads;
@@ -279,7 +380,8 @@ at::Tensor chunked_attention(const at::Tensor& q, const at::Tensor& k, const at:
     const int64_t groups = static_cast<int64_t>(kNoGradGroupBytes / bytes_per_head) / group;
     heads_per_pass = std::max<int64_t>(1, groups) * group;
   }
-  return detail::chunked_attention_by_heads(q, k, v, weights, config, mode, heads_per_pass);
+  return detail::chunked_attention_by_heads(q, k, v, weights, config, mode, heads_per_pass,
+                                            history);
 }
 
 }  // namespace lincat::attention

@@ -103,39 +103,102 @@ at::Tensor prefill(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v
                    HybridLayerState& state) {
   TORCH_CHECK(state.empty(), "prefill needs an empty decode state; this one has seen ",
               state.tokens_seen, " tokens");
-  TORCH_CHECK(q.dim() == 4 && q.size(2) >= 1, "prefill needs q [B, H, T, d] with T >= 1");
-  const at::Tensor output = chunked_attention(q, k, v, weights, config, mode);  // [B, H, T, d]
+  return continue_chunked(q, k, v, weights, config, mode, state);
+}
+
+at::Tensor continue_chunked(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                            const HybridLayerWeights& weights, const HybridConfig& config,
+                            Mode mode, HybridLayerState& state) {
+  require_hybrid_mode(mode);
+  validate(config);
+  detail::check_inputs(q, k, v, weights, config);
+  TORCH_CHECK(q.size(2) >= 1, "continue_chunked needs q [B, H, T, d] with T >= 1");
+  if (state.empty()) {
+    initialise(state, q, k, config, mode);
+  } else {
+    TORCH_CHECK(state.mode == mode, "decode state was built for mode '", mode_name(state.mode),
+                "', called with '", mode_name(mode), "'");
+  }
+  const int64_t seen = state.tokens_seen, length = q.size(2), end = seen + length;
+  const int64_t capacity = state.window_keys.defined() ? state.window_keys.size(2) : 0;
+  const int64_t sinks = state.sink_keys.defined() ? state.sink_keys.size(2) : 0;
+
+  // The rows start at the chunk holding the oldest buffered position: the new queries' window
+  // reaches no further back (sinks aside), and older linear keys are in S and z already.
+  ChunkedHistory history;
+  const int64_t buffered_from = std::max<int64_t>(0, seen - capacity);
+  history.offset = buffered_from / config.window * config.window;
+  history.state_query = seen - 1;
+  at::Tensor rows_q = q, rows_k = k, rows_v = v;  // [B, H or Hkv, end - offset, d]
+  const int64_t history_rows = seen - history.offset;
+  if (history_rows > 0) {
+    // Each history row from the ring, else from the sink buffer, else a zero row: no new query
+    // reads those (they are outside its window and already in S).
+    std::vector<at::Tensor> keys, values;  // sources, concatenated along time
+    if (capacity > 0) {
+      keys.push_back(state.window_keys);
+      values.push_back(state.window_values);
+    }
+    if (sinks > 0) {
+      keys.push_back(state.sink_keys);
+      values.push_back(state.sink_values);
+    }
+    keys.push_back(at::zeros_like(k.narrow(2, 0, 1)));
+    values.push_back(at::zeros_like(v.narrow(2, 0, 1)));
+    std::vector<int64_t> sources;
+    for (int64_t p = history.offset; p < seen; ++p) {
+      sources.push_back(capacity > 0 && p >= buffered_from ? p % capacity
+                        : p < sinks                        ? capacity + p
+                                                           : capacity + sinks);
+    }
+    const at::Tensor index = positions_tensor(sources, k.device());  // [history_rows]
+    rows_k = at::cat({at::cat(keys, 2).index_select(2, index).to(k.scalar_type()), k}, 2);
+    rows_v = at::cat({at::cat(values, 2).index_select(2, index).to(v.scalar_type()), v}, 2);
+    rows_q = at::cat({at::zeros_like(q.narrow(2, 0, 1)).expand({-1, -1, history_rows, -1}), q}, 2);
+  }
+  if (history.offset > 0 && sinks > 0) {
+    // The rows no longer hold the sinks: the buffered ones, then any the new tokens complete.
+    const int64_t held = std::min(sinks, seen), added = std::min(sinks, end) - held;
+    history.sink_keys = at::cat({state.sink_keys.narrow(2, 0, held), k.narrow(2, 0, added)}, 2);
+    history.sink_values = at::cat({state.sink_values.narrow(2, 0, held), v.narrow(2, 0, added)}, 2);
+  }
+  if (state.linear_state.defined() && seen > 0) {
+    history.linear_state = at::cat({state.linear_state, state.linear_normaliser.unsqueeze(-1)}, -1);
+  }
+  const at::Tensor output =  // [B, H, T, d]
+      chunked_attention(rows_q, rows_k, rows_v, weights, config, mode, history)
+          .narrow(2, history_rows, length);
 
   const at::NoGradGuard no_grad;
-  const int64_t length = q.size(2), last = length - 1;
-  initialise(state, q, k, config, mode);
-  if (state.window_keys.defined()) {
-    const int64_t capacity = state.window_keys.size(2);
-    const int64_t first = std::max<int64_t>(0, length - capacity);
+  if (capacity > 0) {
     std::vector<int64_t> slots;
-    for (int64_t p = first; p < length; ++p) slots.push_back(p % capacity);
+    const int64_t first = std::max(seen, end - capacity);
+    for (int64_t p = first; p < end; ++p) slots.push_back(p % capacity);
     const at::Tensor index = positions_tensor(slots, k.device());  // [min(T, capacity)]
-    state.window_keys.index_copy_(2, index, k.narrow(2, first, length - first));
-    state.window_values.index_copy_(2, index, v.narrow(2, first, length - first));
+    state.window_keys.index_copy_(2, index, k.narrow(2, first - seen, end - first));
+    state.window_values.index_copy_(2, index, v.narrow(2, first - seen, end - first));
   }
-  if (state.sink_keys.defined()) {
-    const int64_t kept = std::min<int64_t>(state.sink_keys.size(2), length);
-    state.sink_keys.narrow(2, 0, kept).copy_(k.narrow(2, 0, kept));
-    state.sink_values.narrow(2, 0, kept).copy_(v.narrow(2, 0, kept));
+  if (seen < sinks) {
+    const int64_t added = std::min(sinks, end) - seen;
+    state.sink_keys.narrow(2, seen, added).copy_(k.narrow(2, 0, added));
+    state.sink_values.narrow(2, seen, added).copy_(v.narrow(2, 0, added));
   }
   if (state.linear_state.defined()) {
-    // S and z hold the linear set of the last query; the next step adds what enters after it.
-    std::vector<int64_t> linear_positions;
-    for (int64_t p = 0; p < length; ++p) {
-      if (in_linear_set(mode, last, p, config)) linear_positions.push_back(p);
+    // S and z hold the linear set of the last query; the keys that entered it since the state's
+    // last query are all in the rows.
+    std::vector<int64_t> entering_rows;
+    for (int64_t p = history.offset; p < end; ++p) {
+      if (in_linear_set(mode, end - 1, p, config) && !in_linear_set(mode, seen - 1, p, config)) {
+        entering_rows.push_back(p - history.offset);
+      }
     }
-    if (!linear_positions.empty()) {
-      const at::Tensor index = positions_tensor(linear_positions, k.device());  // [m]
-      fold_into_linear_state(state, k.index_select(2, index), v.index_select(2, index), weights,
-                             config);
+    if (!entering_rows.empty()) {
+      const at::Tensor index = positions_tensor(entering_rows, k.device());  // [m]
+      fold_into_linear_state(state, rows_k.index_select(2, index), rows_v.index_select(2, index),
+                             weights, config);
     }
   }
-  state.tokens_seen = length;
+  state.tokens_seen = end;
   return output;
 }
 

@@ -16,6 +16,14 @@ at::Tensor prefill(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v
                    const HybridLayerWeights& weights, const HybridConfig& config, Mode mode,
                    HybridLayerState& state);
 
+// The chunked continuation: runs the chunked form on T >= 1 tokens q [B, H, T, d], k, v
+// [B, Hkv, T, d] at positions state.tokens_seen .. + T - 1, reading the window buffer, sinks and
+// linear state of `state` (empty or not), and returns their output [B, H, T, d]; leaves `state`
+// as if the T tokens had been decoded one by one, and equals that path up to rounding.
+at::Tensor continue_chunked(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                            const HybridLayerWeights& weights, const HybridConfig& config,
+                            Mode mode, HybridLayerState& state);
+
 // One token at position state.tokens_seen: q [B, H, 1, d], k, v [B, Hkv, 1, d] -> [B, H, 1, d]
 // in q's dtype. An empty state is set up on the first call; a state built for another mode is
 // refused.

@@ -19,6 +19,10 @@ struct ContinuationScore {
   bool greedy = true;         // every continuation token is the model's argmax (lambada's acc)
 };
 
+// Tokens one scoring call typically runs (a context of a few dozen tokens, then four
+// continuations of a dozen as one batch): what the thread choice of eval and diagnose is sized by.
+inline constexpr int64_t kTypicalScoringTokens = 128;
+
 class Scorer {
  public:
   // max_length 0: no truncation. Otherwise contexts are cut from the left so that context plus

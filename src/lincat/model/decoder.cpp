@@ -20,19 +20,14 @@ at::Tensor softmax_layer(const ModelConfig& c, const at::Tensor& q, const at::Te
                                       c.sliding_window);
 }
 
-// A converted layer in any other mode: chunked form for whole sequences and prefill, recurrent
-// form (constant memory) for tokens that continue a state.
+// A converted layer in any other mode: chunked form for whole sequences and for blocks of tokens
+// that continue a state (prefill included), recurrent form for single tokens that continue one.
 at::Tensor hybrid_layer(const ModelConfig& c, const LayerWeights& w, const at::Tensor& q, const at::Tensor& k,
                         const at::Tensor& v, attention::Mode mode, attention::HybridLayerState* state) {
   const attention::HybridConfig& h = *c.hybrid;
   if (!state) return attention::hybrid_attention(q, k, v, w.hybrid, h, mode, attention::Form::Chunked);
-  if (state->empty()) return attention::prefill(q, k, v, w.hybrid, h, mode, *state);
-  std::vector<at::Tensor> outputs;  // T x [B, H, 1, d]
-  for (int64_t t = 0; t < q.size(2); ++t) {
-    outputs.push_back(attention::decode_step(q.narrow(2, t, 1), k.narrow(2, t, 1), v.narrow(2, t, 1), w.hybrid, h,
-                                             mode, *state));
-  }
-  return at::cat(outputs, 2);
+  if (q.size(2) == 1 && !state->empty()) return attention::decode_step(q, k, v, w.hybrid, h, mode, *state);
+  return attention::continue_chunked(q, k, v, w.hybrid, h, mode, *state);
 }
 
 // x [B, T, D] -> attention output [B, T, D].

@@ -36,16 +36,6 @@ std::vector<eval::Task> TaskFlags::load_tasks() const {
   return loaded;
 }
 
-std::vector<attention::Mode> parse_modes(const std::string& text, const Model& model) {
-  std::vector<attention::Mode> modes;
-  for (const std::string& name : split_list(text, "--attention")) {
-    const attention::Mode mode = attention::parse_mode(name);
-    check_mode(model, mode);
-    modes.push_back(mode);
-  }
-  return modes;
-}
-
 std::vector<eval::TaskResult> run_tasks(const Model& model, attention::Mode mode, const io::Tokenizer& tokenizer,
                                         const std::vector<eval::Task>& tasks, int64_t limit) {
   const eval::Scorer scorer(model, mode, model.config.max_position_embeddings);

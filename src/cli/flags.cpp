@@ -1,5 +1,8 @@
 #include "cli/flags.h"
 
+#include <algorithm>
+
+#include "lincat/attention/hybrid_settings.h"
 #include "lincat/model/decoder.h"
 #include "lincat/util/error.h"
 
@@ -12,11 +15,13 @@ void ModelFlags::add_to(CLI::App& command) {
   command.add_option("--dtype", dtype, "compute dtype: float32, bfloat16 or float16")->capture_default_str();
 }
 
-void ModelFlags::add_attention_to(CLI::App& command) {
+void ModelFlags::add_attention_to(CLI::App& command, bool several) {
   std::string modes;
   for (attention::Mode m : attention::all_modes()) modes += (modes.empty() ? "" : ", ") + attention::mode_name(m);
   command.add_option("--attention", attention,
-                     "attention mode: " + modes + " (default: the model's; original models have softmax only)");
+                     several ? "comma-separated attention modes (default: the model's), all run on one loaded model: " +
+                                   modes
+                             : "attention mode: " + modes + " (default: the model's; original models have softmax only)");
 }
 
 LoadOptions ModelFlags::load_options() const {
@@ -27,10 +32,57 @@ LoadOptions ModelFlags::load_options() const {
 }
 
 attention::Mode ModelFlags::mode(const Model& model) const {
-  if (attention.empty()) return model.config.default_mode;
-  const attention::Mode parsed = attention::parse_mode(attention);
-  check_mode(model, parsed);
-  return parsed;
+  const std::vector<attention::Mode> all = modes(model);
+  if (all.size() > 1) throw UserError("--attention " + attention + ": one mode only");
+  return all.front();
+}
+
+std::vector<attention::Mode> ModelFlags::modes(const Model& model) const {
+  if (attention.empty()) return {model.config.default_mode};
+  std::vector<attention::Mode> out;
+  for (const std::string& name : split_list(attention, "--attention")) {
+    try {
+      out.push_back(attention::parse_mode(name));
+      check_mode(model, out.back());
+    } catch (const UserError& e) {
+      throw UserError(std::string("--attention: ") + e.what());
+    }
+  }
+  return out;
+}
+
+namespace {
+
+std::string flag_of(const attention::HybridSetting& setting) {
+  std::string flag = "--" + setting.name;
+  std::replace(flag.begin(), flag.end(), '_', '-');
+  return flag;
+}
+
+}  // namespace
+
+void HybridFlags::add_to(CLI::App& command) {
+  for (const attention::HybridSetting& setting : attention::hybrid_settings()) {
+    if (setting.number) {
+      command.add_option(flag_of(setting), config.*setting.number, setting.help)->capture_default_str();
+    } else {
+      names[setting.name] = setting.text(config);
+      command.add_option(flag_of(setting), names[setting.name], setting.help)->capture_default_str();
+    }
+  }
+}
+
+attention::HybridConfig HybridFlags::settings() const {
+  attention::HybridConfig out = config;
+  for (const attention::HybridSetting& setting : attention::hybrid_settings()) {
+    try {
+      if (setting.set_text) setting.set_text(out, names.at(setting.name));
+      attention::check_setting(setting, out);
+    } catch (const UserError& e) {
+      throw UserError(flag_of(setting) + ": " + e.what());
+    }
+  }
+  return out;
 }
 
 void DistFlags::add_to(CLI::App& command) {

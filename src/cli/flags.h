@@ -2,6 +2,7 @@
 #pragma once
 #include <CLI/CLI.hpp>
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -16,11 +17,25 @@ struct ModelFlags {
   std::string dtype = "float32";
   std::string attention;  // empty: the model's default mode
 
-  void add_to(CLI::App& command);            // MODEL, --device, --dtype
-  void add_attention_to(CLI::App& command);  // --attention
+  void add_to(CLI::App& command);  // MODEL, --device, --dtype
+  // --attention: one mode, or with `several` a comma-separated list of modes.
+  void add_attention_to(CLI::App& command, bool several = false);
   LoadOptions load_options() const;
   // The --attention mode checked against `model`, or the model's default mode.
   attention::Mode mode(const Model& model) const;
+  // The --attention modes ("hybrid,window"), each checked against `model`, or the model's default mode.
+  std::vector<attention::Mode> modes(const Model& model) const;
+};
+
+// --window, --layout, --sinks, --feature-map, --feature-dim, --sinks-mode-keys: one flag per
+// attention::hybrid_settings() entry, named after it.
+struct HybridFlags {
+  attention::HybridConfig config;
+  std::map<std::string, std::string> names;  // the named settings as given, parsed by settings()
+
+  void add_to(CLI::App& command);
+  // The settings, validated; UserError naming the flag.
+  attention::HybridConfig settings() const;
 };
 
 // --world-size, --rank, --master-addr, --master-port, --dist-timeout: the processes of a run.

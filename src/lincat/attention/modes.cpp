@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "lincat/attention/hybrid_settings.h"
 #include "lincat/util/error.h"
 
 namespace lincat::attention {
@@ -83,15 +84,7 @@ const std::vector<FeatureMapKind>& all_feature_maps() {
 }
 
 void validate(const HybridConfig& config) {
-  auto require = [](bool ok, const std::string& message) {
-    if (!ok) throw UserError("hybrid attention config: " + message);
-  };
-  require(config.window >= 1, "window must be >= 1, found " + std::to_string(config.window));
-  require(config.sinks >= 0, "sinks must be >= 0, found " + std::to_string(config.sinks));
-  require(config.feature_dim >= 1,
-          "feature_dim must be >= 1, found " + std::to_string(config.feature_dim));
-  require(config.sinks_mode_keys >= 1,
-          "sinks_mode_keys must be >= 1, found " + std::to_string(config.sinks_mode_keys));
+  for (const HybridSetting& setting : hybrid_settings()) check_setting(setting, config);
 }
 
 }  // namespace lincat::attention

@@ -5,6 +5,7 @@
 #include <functional>
 #include <map>
 
+#include "lincat/attention/hybrid_settings.h"
 #include "lincat/model/model_config.h"
 #include "lincat/train/builtin_recipes.h"
 #include "lincat/train/recipe_fields.h"
@@ -51,13 +52,13 @@ Fields fields_of(Recipe& r) {
       named_field<attention::Mode>(r.train_mode, attention::parse_mode, attention::mode_name);
   f["attention.default_mode"] =
       named_field<attention::Mode>(r.default_mode, attention::parse_mode, attention::mode_name);
-  f["attention.window"] = plain_field(r.attention.window, "an integer");
-  f["attention.layout"] =
-      named_field<attention::Layout>(r.attention.layout, attention::parse_layout, attention::layout_name);
-  f["attention.sinks"] = plain_field(r.attention.sinks, "an integer");
-  f["attention.feature_map"] = named_field<attention::FeatureMapKind>(
-      r.attention.feature_map, attention::parse_feature_map, attention::feature_map_name);
-  f["attention.feature_dim"] = plain_field(r.attention.feature_dim, "an integer");
+  for (const attention::HybridSetting& setting : attention::hybrid_settings()) {
+    attention::HybridConfig& h = r.attention;
+    f["attention." + setting.name] =
+        setting.number ? plain_field(h.*setting.number, "an integer")
+                       : text_field([&h, setting](const std::string& text) { setting.set_text(h, text); },
+                                    [&h, setting] { return setting.text(h); });
+  }
   add_data_fields("data.", r.data, f);
   add_stage_fields("stage1.", r.stage1, f);
   f["stage1.output_mse_weight"] = plain_field(r.stage1.output_mse_weight, "a number");

@@ -96,8 +96,8 @@ void add_eval_command(CLI::App& app, Action& action) {
   flags->tasks.add_to(*command, false);
   flags->model.add_attention_to(*command, true);
   command->add_option("--text", flags->texts, "a text file for perplexity and bits per byte (repeatable)");
-  command->add_option("--window", flags->window, "perplexity window in tokens (default: max_position_embeddings)");
-  command->add_option("--stride", flags->stride, "perplexity stride in tokens (default: half the window)");
+  command->add_option("--ppl-window", flags->window, "perplexity window in tokens (default: max_position_embeddings)");
+  command->add_option("--stride", flags->stride, "perplexity stride in tokens (default: half the perplexity window)");
   command->add_option("--output", flags->output, "results JSON (the Markdown table goes beside it as .md)");
   command->callback([flags, &action] { action = [flags] { return run_eval(*flags); }; });
 }

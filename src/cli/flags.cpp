@@ -11,8 +11,12 @@ namespace lincat::cli {
 void ModelFlags::add_to(CLI::App& command) {
   command.add_option("MODEL", directory, "model directory (config.json, *.safetensors, tokenizer.model)")
       ->required();
+  add_device_flags(command, device, &dtype);
+}
+
+void add_device_flags(CLI::App& command, std::string& device, std::string* dtype) {
   command.add_option("--device", device, "cpu or cuda[:N]")->capture_default_str();
-  command.add_option("--dtype", dtype, "compute dtype: float32, bfloat16 or float16")->capture_default_str();
+  if (dtype) command.add_option("--dtype", *dtype, "compute dtype: float32, bfloat16 or float16")->capture_default_str();
 }
 
 void ModelFlags::add_attention_to(CLI::App& command, bool several) {
@@ -82,6 +86,22 @@ attention::HybridConfig HybridFlags::settings() const {
       throw UserError(flag_of(setting) + ": " + e.what());
     }
   }
+  return out;
+}
+
+void RecipeFlags::add_to(CLI::App& command, const std::string& whose) {
+  command.add_option("--set", assignments, "override " + whose + " setting: key=value, e.g. stage1.learning_rate=0.005");
+  stage1_given = command.add_option("--stage1-steps", stage1_steps, "stage-1 steps (override " + whose + " steps or budget)")
+                     ->check(CLI::NonNegativeNumber);
+  stage2_given = command.add_option("--stage2-steps", stage2_steps, "stage-2 steps (override " + whose + " steps or budget)")
+                     ->check(CLI::NonNegativeNumber);
+}
+
+train::RecipeOverrides RecipeFlags::overrides() const {
+  train::RecipeOverrides out;
+  out.assignments = assignments;
+  if (stage1_given->count()) out.stage1_steps = stage1_steps;
+  if (stage2_given->count()) out.stage2_steps = stage2_steps;
   return out;
 }
 

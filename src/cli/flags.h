@@ -8,6 +8,7 @@
 
 #include "lincat/dist/settings.h"
 #include "lincat/model/model.h"
+#include "lincat/train/recipe.h"
 
 namespace lincat::cli {
 
@@ -36,6 +37,23 @@ struct HybridFlags {
   void add_to(CLI::App& command);
   // The settings, validated; UserError naming the flag.
   attention::HybridConfig settings() const;
+};
+
+// --device (cpu, cuda[:N]) and, when `dtype` is given, --dtype (the compute dtype): for commands
+// whose model is not a ModelFlags MODEL.
+void add_device_flags(CLI::App& command, std::string& device, std::string* dtype);
+
+// --set key=value (repeatable), --stage1-steps, --stage2-steps: changes to a recipe.
+struct RecipeFlags {
+  std::vector<std::string> assignments;
+  int64_t stage1_steps = 0;
+  int64_t stage2_steps = 0;
+  const CLI::Option* stage1_given = nullptr;  // the step counts override only when given
+  const CLI::Option* stage2_given = nullptr;
+
+  // `whose`: "the recipe's" or "every recipe's", for the help.
+  void add_to(CLI::App& command, const std::string& whose);
+  train::RecipeOverrides overrides() const;
 };
 
 // --world-size, --rank, --master-addr, --master-port, --dist-timeout: the processes of a run.

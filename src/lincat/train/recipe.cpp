@@ -181,6 +181,17 @@ void apply_override(Recipe& recipe, const std::string& assignment) {
   apply_assignment(assignment, fields, "stage1.steps=100");
 }
 
+void apply_overrides(Recipe& recipe, const RecipeOverrides& overrides) {
+  for (const std::string& assignment : overrides.assignments) apply_override(recipe, assignment);
+  const auto set_steps = [](StageSettings& stage, std::optional<int64_t> steps) {
+    if (!steps) return;
+    stage.steps = *steps;
+    stage.token_budget = 0;
+  };
+  set_steps(recipe.stage1, overrides.stage1_steps);
+  set_steps(recipe.stage2, overrides.stage2_steps);
+}
+
 void validate(const Recipe& r) {
   try {
     attention::validate(r.attention);

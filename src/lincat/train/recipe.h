@@ -3,6 +3,7 @@
 // resolved so that a run can be repeated exactly.
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -119,5 +120,14 @@ void validate_data(const DataSettings& data, const std::string& context);
 
 // Steps a stage runs: its token budget divided by tokens per step when set, else its steps.
 int64_t stage_steps(const StageSettings& stage, const DataSettings& data);
+
+// Changes to a loaded recipe: "key=value" assignments (as apply_override), then step counts that
+// replace a stage's steps and token budget.
+struct RecipeOverrides {
+  std::vector<std::string> assignments;
+  std::optional<int64_t> stage1_steps;
+  std::optional<int64_t> stage2_steps;
+};
+void apply_overrides(Recipe& recipe, const RecipeOverrides& overrides);
 
 }  // namespace lincat::train

@@ -1,6 +1,7 @@
 #include "lincat/eval/component_usage.h"
 
 #include "lincat/attention/reference.h"
+#include "lincat/attention/window.h"
 #include "lincat/model/decoder.h"
 #include "lincat/util/error.h"
 
@@ -11,7 +12,7 @@ int64_t first_linear_position(const Model& model) {
     throw UserError(model.directory + " is an original checkpoint: component usage needs a converted model");
   }
   const attention::HybridConfig& h = *model.config.hybrid;
-  return (h.layout == attention::Layout::Terraced ? 2 * h.window : h.window) + h.sinks;
+  return attention::window_capacity(h) + h.sinks;
 }
 
 ComponentUsage measure_component_usage(const Model& model, const std::vector<std::vector<int64_t>>& sequences) {

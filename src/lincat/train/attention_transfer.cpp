@@ -7,6 +7,7 @@
 #include "lincat/attention/chunked.h"
 #include "lincat/attention/form_support.h"
 #include "lincat/attention/key_sets.h"
+#include "lincat/attention/window.h"
 #include "lincat/model/decoder.h"
 
 namespace lincat::train {
@@ -30,10 +31,7 @@ std::vector<BlockMasks> block_masks(const ModelConfig& c, int64_t length, attent
     BlockMasks m;
     m.start = start;
     m.rows = std::min(block, length - start);
-    m.teacher = build_mask(m.rows, length, [&](int64_t r, int64_t j) {
-      const int64_t i = start + r;
-      return j <= i && (!c.sliding_window || i - j < *c.sliding_window);
-    }, device);
+    m.teacher = build_mask(m.rows, length, [&](int64_t r, int64_t j) { return attention::teacher_sees(start + r, j, c.sliding_window); }, device);
     m.softmax = build_mask(m.rows, length, [&](int64_t r, int64_t j) { return attention::in_softmax_set(mode, start + r, j, h); }, device);
     m.linear = build_mask(m.rows, length, [&](int64_t r, int64_t j) { return attention::in_linear_set(mode, start + r, j, h); }, device);
     blocks.push_back(std::move(m));

@@ -63,6 +63,12 @@ struct SsdSettings {
   std::vector<int64_t> window_schedule;  // empty: the attention window throughout
 };
 
+// The kinds of synthetic document; a setting names them (data.synthetic.kinds).
+enum class SyntheticKind { Passkey, AssociativeRecall, Copy };
+std::string synthetic_kind_name(SyntheticKind kind);
+// UserError "unknown kind '<name>'; valid: ..." for an unknown name.
+SyntheticKind parse_synthetic_kind(const std::string& name);
+
 // Long-range synthetic documents (train/synthetic.h) mixed into the training sequences: passkey
 // and associative-recall items rendered with the probes' templates, the answer appended.
 struct SyntheticSettings {

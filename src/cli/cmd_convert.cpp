@@ -7,6 +7,7 @@
 #include "cli/flags.h"
 #include "lincat/train/convert.h"
 #include "lincat/train/progress.h"
+#include "lincat/util/error.h"
 
 namespace lincat::cli {
 namespace {
@@ -21,7 +22,7 @@ struct ConvertFlags {
   uint64_t seed = 0;
   const CLI::Option* seed_given = nullptr;  // overrides the recipe only when given
   RecipeFlags changes;
-  int64_t stop_after_steps = 0;
+  TestHookFlags test_hooks;
   DistFlags dist;
   bool layer_parallel = false;
 };
@@ -33,12 +34,16 @@ int run_convert(const ConvertFlags& flags) {
   options.data = flags.data;
   options.out_dir = flags.out;
   options.resume = flags.resume;
-  options.stop_after_steps = flags.stop_after_steps;
+  options.test_hooks = flags.test_hooks.hooks();
   ModelFlags model = flags.model;
   options.dist = flags.dist.settings(model.device);
   options.layer_parallel = flags.layer_parallel;
   options.load = model.load_options();
-  options.recipe = train::load_recipe(flags.recipe);
+  try {
+    options.recipe = train::load_recipe(flags.recipe);
+  } catch (const UserError& e) {
+    throw UserError(std::string("--recipe: ") + e.what());
+  }
   train::apply_overrides(options.recipe, flags.changes.overrides());
   if (flags.seed_given->count()) options.recipe.seed = flags.seed;  // the dedicated flags win over --set
   return train::run_conversion(options, std::cout, std::cerr, train::stderr_is_terminal());
@@ -59,8 +64,7 @@ void add_convert_command(CLI::App& app, Action& action) {
   command->add_flag("--resume", flags->resume, "continue the interrupted run in --out from its checkpoint");
   flags->seed_given = command->add_option("--seed", flags->seed, "random seed (overrides the recipe)");
   flags->changes.add_to(*command, "the recipe's");
-  command->add_option("--stop-after-steps", flags->stop_after_steps,
-                      "testing: checkpoint and stop after N steps of this run, exactly as on Ctrl-C (exit 130)");
+  flags->test_hooks.add_to(*command);
   flags->dist.add_to(*command);
   command->add_flag("--layer-parallel", flags->layer_parallel,
                     "with several processes: stage 1 gives each a block of layers instead of a part of each batch");

@@ -1,6 +1,8 @@
 #include "cli/flags.h"
 
 #include <algorithm>
+#include <csignal>
+#include <cstdlib>
 
 #include "lincat/attention/hybrid_settings.h"
 #include "lincat/model/decoder.h"
@@ -103,6 +105,27 @@ train::RecipeOverrides RecipeFlags::overrides() const {
   if (stage1_given->count()) out.stage1_steps = stage1_steps;
   if (stage2_given->count()) out.stage2_steps = stage2_steps;
   return out;
+}
+
+void TestHookFlags::add_to(CLI::App& command) {
+  command.add_option("--stop-after-steps", stop_after_steps,
+                     "testing: checkpoint and stop after N steps of this run, exactly as on Ctrl-C (exit 130)");
+}
+
+train::TestHooks TestHookFlags::hooks() const {
+  train::TestHooks hooks;
+  hooks.stop_after_steps = stop_after_steps;
+  const char* kill = std::getenv("LINCAT_TEST_KILL_RANK_AT_STEP");
+  const std::string text = kill ? kill : "";
+  const size_t colon = text.find(':');
+  if (colon != std::string::npos) {
+    const int rank = std::atoi(text.substr(0, colon).c_str());
+    const int64_t step = std::atoll(text.substr(colon + 1).c_str());
+    hooks.before_step = [rank, step](int this_rank, int64_t this_step) {
+      if (this_rank == rank && this_step == step) ::raise(SIGKILL);
+    };
+  }
+  return hooks;
 }
 
 void DistFlags::add_to(CLI::App& command) {

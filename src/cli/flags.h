@@ -9,6 +9,7 @@
 #include "lincat/dist/settings.h"
 #include "lincat/model/model.h"
 #include "lincat/train/recipe.h"
+#include "lincat/train/test_hooks.h"
 
 namespace lincat::cli {
 
@@ -54,6 +55,16 @@ struct RecipeFlags {
   // `whose`: "the recipe's" or "every recipe's", for the help.
   void add_to(CLI::App& command, const std::string& whose);
   train::RecipeOverrides overrides() const;
+};
+
+// --stop-after-steps, and the environment variable LINCAT_TEST_KILL_RANK_AT_STEP="RANK:STEP"
+// (that rank sends itself SIGKILL before that 1-based step, as a crashed machine would): the
+// training commands' fault injection for tests.
+struct TestHookFlags {
+  int64_t stop_after_steps = 0;
+
+  void add_to(CLI::App& command);
+  train::TestHooks hooks() const;
 };
 
 // --world-size, --rank, --master-addr, --master-port, --dist-timeout: the processes of a run.

@@ -49,7 +49,7 @@ void check_token_ids(const Model& model, const std::vector<int64_t>& ids, const 
 
 void check_mode(const Model& model, attention::Mode mode) {
   if (mode != attention::Mode::Softmax && !model.config.hybrid) {
-    throw UserError("--attention " + attention::mode_name(mode) + ": " + model.directory +
+    throw UserError("attention mode " + attention::mode_name(mode) + " needs a converted model: " + model.directory +
                     " is an original checkpoint with softmax attention only; convert it first "
                     "(lincat convert-init)");
   }

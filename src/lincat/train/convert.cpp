@@ -227,7 +227,7 @@ int run_conversion(const ConvertOptions& o, std::ostream& summary, std::ostream&
   LoadedCheckpoint checkpoint;
   RunContext context{*student, checkpoint_path, (fs::path(o.out_dir) / kTrainingLogFile).string(), {},
                      Progress(progress_stream, terminal), recipe.checkpoint_interval, recipe.log_interval,
-                     o.stop_after_steps, 0, {}};
+                     o.test_hooks, 0, {}};
   context.group = &group;
   if (o.resume) {
     checkpoint = load_training_checkpoint(checkpoint_path);

@@ -4,8 +4,8 @@
 #include <cmath>
 #include <limits>
 
-#include "lincat/attention/chunked.h"
 #include "lincat/attention/form_support.h"
+#include "lincat/attention/hybrid_attention.h"
 #include "lincat/attention/key_sets.h"
 #include "lincat/attention/window.h"
 #include "lincat/model/decoder.h"
@@ -87,7 +87,8 @@ TransferLosses transfer_losses(const Model& model, const at::Tensor& ids, attent
     at::AutoGradMode grad_mode(records_graph);
     const LayerWeights& layer = model.weights.layers[static_cast<size_t>(i)];
     if (settings.output_mse_weight > 0) {
-      const at::Tensor student = attention::chunked_attention(qkv.q, qkv.k, qkv.v, layer.hybrid, h, mode);
+      const at::Tensor student =
+          attention::hybrid_attention(qkv.q, qkv.k, qkv.v, layer.hybrid, h, mode, attention::Form::Chunked);
       const at::Tensor mse = 1000.0 * (student.to(at::kFloat) - teacher_output.to(at::kFloat)).pow(2).mean();
       losses.output_mse += mse.item<double>() / static_cast<double>(L);
       if (backward) (mse * (scale * settings.output_mse_weight / static_cast<double>(L))).backward();

@@ -55,13 +55,18 @@ struct StageInputs {
   }
 };
 
+// A stage numbered `number` with the schedule `settings`, before its loss is set.
+ConversionStage new_stage(int number, const StageSettings& settings, const DataSettings& data) {
+  ConversionStage stage;
+  stage.task.stage = number;
+  stage.task.total_steps = stage_steps(settings, data);
+  stage.task.settings = settings;
+  return stage;
+}
+
 // Stage 1, attention transfer: feature maps and mixing logits learn to match the teacher's attention.
 ConversionStage attention_transfer_stage(const StageInputs& in) {
-  const Recipe& recipe = in.recipe;
-  ConversionStage stage;
-  stage.task.stage = 1;
-  stage.task.total_steps = stage_steps(recipe.stage1, recipe.data);
-  stage.task.settings = recipe.stage1;
+  ConversionStage stage = new_stage(1, in.recipe.stage1, in.recipe.data);
   stage.trains = [](const std::string& tensor) { return !is_lora(tensor); };
   const auto losses = [&in](const at::Tensor& ids, double share, bool backward) {
     return transfer_losses(in.student, ids, in.recipe.train_mode, in.recipe.stage1, share, backward, in.layers.begin,
@@ -101,10 +106,7 @@ ConversionStage attention_transfer_stage(const StageInputs& in) {
 // prediction, with an optional KL to the teacher and Scheduled Sliding-window Dropout.
 ConversionStage finetune_stage(const StageInputs& in) {
   const Recipe& recipe = in.recipe;
-  ConversionStage stage;
-  stage.task.stage = 2;
-  stage.task.total_steps = stage_steps(recipe.stage2, recipe.data);
-  stage.task.settings = recipe.stage2;
+  ConversionStage stage = new_stage(2, recipe.stage2, recipe.data);
   stage.prepare = [&in] {
     torch::manual_seed(in.recipe.seed + 2);  // LoRA's A, the same in every run of this recipe
     add_lora(in.student, in.recipe.stage2.lora);

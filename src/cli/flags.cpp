@@ -82,7 +82,8 @@ attention::HybridConfig HybridFlags::settings() const {
   attention::HybridConfig out = config;
   for (const attention::HybridSetting& setting : attention::hybrid_settings()) {
     try {
-      if (setting.set_text) setting.set_text(out, names.at(setting.name));
+      const auto given = names.find(setting.name);
+      if (setting.set_text && given != names.end()) setting.set_text(out, given->second);
       attention::check_setting(setting, out);
     } catch (const UserError& e) {
       throw UserError(flag_of(setting) + ": " + e.what());

@@ -57,9 +57,7 @@ int run_train_benchmark(const TrainBenchOptions& o) {
   LoadOptions load;
   load.device = parse_device(o.device);
   const auto teacher = load_model(directory, load);
-  attention::HybridConfig hybrid;
-  hybrid.window = static_cast<int>(o.window);
-  hybrid.feature_dim = static_cast<int>(o.feature_dim);
+  const attention::HybridConfig& hybrid = o.hybrid;
   const auto student = convert_init(*teacher, hybrid);
   const int64_t T = o.sequence_length;
   torch::manual_seed(0);

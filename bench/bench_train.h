@@ -3,14 +3,15 @@
 #pragma once
 #include <string>
 
+#include "lincat/attention/modes.h"
+
 namespace lincat::bench {
 
 struct TrainBenchOptions {
   std::string model;                        // a model directory; empty: a random Llama
   int64_t random_parameters = 100000000;    // size of the random Llama
   int64_t sequence_length = 1024;
-  int64_t window = 64;
-  int64_t feature_dim = 64;
+  attention::HybridConfig hybrid;           // the student's attention
   int repetitions = 3;                      // best of
   std::string device = "cpu";
   std::string json_path;

@@ -18,8 +18,7 @@ void add_bench_command(CLI::App& app, Action& action) {
   model_cmd->add_option("MODEL", model->model, "model directory");
   model_cmd->add_option("--random-params", model->random_parameters,
                         "benchmark a random Llama of about this many parameters instead (e.g. 100000000)");
-  model_cmd->add_option("--device", model->device, "cpu or cuda[:N]")->capture_default_str();
-  model_cmd->add_option("--dtype", model->dtype, "float32, bfloat16 or float16")->capture_default_str();
+  add_device_flags(*model_cmd, model->device, &model->dtype);
   model_cmd->add_option("--tokens", model->prompt_tokens, "prompt length for the forward pass")->capture_default_str();
   model_cmd->add_option("--new-tokens", model->new_tokens, "tokens to generate")->capture_default_str();
   model_cmd->add_option("--repetitions", model->repetitions, "best of this many runs")->capture_default_str();
@@ -45,8 +44,7 @@ void add_bench_command(CLI::App& app, Action& action) {
   decode_cmd->add_option("--contexts", *contexts, "comma-separated context lengths")->capture_default_str();
   decode_cmd->add_option("--mode", decode->modes, "modes to measure (repeatable; default: all the model has)");
   decode_cmd->add_option("--steps", decode->steps, "decode steps timed per measurement")->capture_default_str();
-  decode_cmd->add_option("--device", decode->device, "cpu or cuda[:N]")->capture_default_str();
-  decode_cmd->add_option("--dtype", decode->dtype, "float32, bfloat16 or float16")->capture_default_str();
+  add_device_flags(*decode_cmd, decode->device, &decode->dtype);
   decode_cmd->add_option("--json", decode->json_path, "write the results as JSON");
   decode_cmd->callback([decode, contexts, &action] {
     action = [decode, contexts] {
@@ -58,16 +56,21 @@ void add_bench_command(CLI::App& app, Action& action) {
   add_eval_bench_command(*bench, action);
 
   auto train = std::make_shared<bench::TrainBenchOptions>();
+  auto train_hybrid = std::make_shared<HybridFlags>();
   CLI::App* train_cmd = bench->add_subcommand("train", "stage-1 and stage-2 step cost against a teacher forward");
   train_cmd->add_option("MODEL", train->model, "model directory (default: a random Llama of --random-params)");
   train_cmd->add_option("--random-params", train->random_parameters, "size of the random Llama")->capture_default_str();
   train_cmd->add_option("--tokens", train->sequence_length, "sequence length")->capture_default_str();
-  train_cmd->add_option("--window", train->window, "hybrid window w")->capture_default_str();
-  train_cmd->add_option("--feature-dim", train->feature_dim, "feature size f")->capture_default_str();
+  train_hybrid->add_to(*train_cmd);
   train_cmd->add_option("--repetitions", train->repetitions, "best of this many steps")->capture_default_str();
-  train_cmd->add_option("--device", train->device, "cpu or cuda[:N]")->capture_default_str();
+  add_device_flags(*train_cmd, train->device, nullptr);
   train_cmd->add_option("--json", train->json_path, "write the results as JSON");
-  train_cmd->callback([train, &action] { action = [train] { return bench::run_train_benchmark(*train); }; });
+  train_cmd->callback([train, train_hybrid, &action] {
+    action = [train, train_hybrid] {
+      train->hybrid = train_hybrid->settings();
+      return bench::run_train_benchmark(*train);
+    };
+  });
 }
 
 }  // namespace lincat::cli

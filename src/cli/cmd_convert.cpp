@@ -10,6 +10,7 @@
 #include "lincat/train/convert.h"
 #include "lincat/train/progress.h"
 #include "lincat/util/threads.h"
+#include "lincat/util/error.h"
 
 namespace lincat::cli {
 namespace {
@@ -22,13 +23,9 @@ struct ConvertFlags {
   std::string tokenizer;
   bool resume = false;
   uint64_t seed = 0;
-  int64_t stage1_steps = 0;
-  int64_t stage2_steps = 0;
-  const CLI::Option* seed_given = nullptr;  // these three override the recipe only when given
-  const CLI::Option* stage1_given = nullptr;
-  const CLI::Option* stage2_given = nullptr;
-  std::vector<std::string> overrides;
-  int64_t stop_after_steps = 0;
+  const CLI::Option* seed_given = nullptr;  // overrides the recipe only when given
+  RecipeFlags changes;
+  TestHookFlags test_hooks;
   DistFlags dist;
   bool layer_parallel = false;
 };
@@ -40,23 +37,18 @@ int run_convert(const ConvertFlags& flags) {
   options.data = flags.data;
   options.out_dir = flags.out;
   options.resume = flags.resume;
-  options.stop_after_steps = flags.stop_after_steps;
+  options.test_hooks = flags.test_hooks.hooks();
   ModelFlags model = flags.model;
   options.dist = flags.dist.settings(model.device);
   options.layer_parallel = flags.layer_parallel;
   options.load = model.load_options();
-  options.recipe = train::load_recipe(flags.recipe);
-  for (const std::string& assignment : flags.overrides) train::apply_override(options.recipe, assignment);
-  // The dedicated flags win over the recipe and --set.
-  if (flags.seed_given->count()) options.recipe.seed = flags.seed;
-  if (flags.stage1_given->count()) {
-    options.recipe.stage1.steps = flags.stage1_steps;
-    options.recipe.stage1.token_budget = 0;
+  try {
+    options.recipe = train::load_recipe(flags.recipe);
+  } catch (const UserError& e) {
+    throw UserError(std::string("--recipe: ") + e.what());
   }
-  if (flags.stage2_given->count()) {
-    options.recipe.stage2.steps = flags.stage2_steps;
-    options.recipe.stage2.token_budget = 0;
-  }
+  train::apply_overrides(options.recipe, flags.changes.overrides());
+  if (flags.seed_given->count()) options.recipe.seed = flags.seed;  // the dedicated flags win over --set
   // Threads for one training forward (run_conversion reports a missing or bad config itself).
   const std::string config_path = (std::filesystem::path(flags.model.directory) / "config.json").string();
   if (std::filesystem::exists(config_path)) {
@@ -80,15 +72,8 @@ void add_convert_command(CLI::App& app, Action& action) {
   command->add_option("--tokenizer", flags->tokenizer, "SentencePiece model (default: MODEL/tokenizer.model)");
   command->add_flag("--resume", flags->resume, "continue the interrupted run in --out from its checkpoint");
   flags->seed_given = command->add_option("--seed", flags->seed, "random seed (overrides the recipe)");
-  flags->stage1_given = command->add_option("--stage1-steps", flags->stage1_steps,
-                                            "stage-1 steps (overrides the recipe's steps or budget)")
-                            ->check(CLI::NonNegativeNumber);
-  flags->stage2_given = command->add_option("--stage2-steps", flags->stage2_steps,
-                                            "stage-2 steps (overrides the recipe's steps or budget)")
-                            ->check(CLI::NonNegativeNumber);
-  command->add_option("--set", flags->overrides, "override a recipe setting: key=value, e.g. stage1.learning_rate=0.005");
-  command->add_option("--stop-after-steps", flags->stop_after_steps,
-                      "testing: checkpoint and stop after N steps of this run, exactly as on Ctrl-C (exit 130)");
+  flags->changes.add_to(*command, "the recipe's");
+  flags->test_hooks.add_to(*command);
   flags->dist.add_to(*command);
   command->add_flag("--layer-parallel", flags->layer_parallel,
                     "with several processes: stage 1 gives each a block of layers instead of a part of each batch");

@@ -14,9 +14,7 @@ namespace {
 struct ConvertInitFlags {
   ModelFlags model;
   std::string out;
-  attention::HybridConfig hybrid;
-  std::string layout = "standard";
-  std::string feature_map = "hedgehog";
+  HybridFlags hybrid;
   std::string default_mode = "hybrid";
   std::string from_peft;     // a `lincat export --format peft` directory
   std::string from_lolcats;  // a `lincat export --format lolcats` tensors file
@@ -38,16 +36,14 @@ int run_import(const ConvertInitFlags& flags) {
 
 int run_convert_init(const ConvertInitFlags& flags) {
   if (!flags.from_peft.empty() || !flags.from_lolcats.empty()) return run_import(flags);
-  attention::HybridConfig hybrid = flags.hybrid;
-  hybrid.layout = attention::parse_layout(flags.layout);
-  hybrid.feature_map = attention::parse_feature_map(flags.feature_map);
+  const attention::HybridConfig hybrid = flags.hybrid.settings();
   const attention::Mode default_mode = attention::parse_mode(flags.default_mode);
-  attention::validate(hybrid);
   const auto original = load_model(flags.model.directory, flags.model.load_options());
   const auto converted = convert_init(*original, hybrid, default_mode);
   save_model(*converted, flags.out);
   std::cout << flags.out << ": " << converted->config.architecture << " with hybrid attention (window "
-            << hybrid.window << ", " << flags.layout << ", sinks " << hybrid.sinks << ", " << flags.feature_map
+            << hybrid.window << ", " << attention::layout_name(hybrid.layout) << ", sinks " << hybrid.sinks << ", "
+            << attention::feature_map_name(hybrid.feature_map)
             << " f=" << hybrid.feature_dim << "), default mode " << flags.default_mode << "\n";
   return 0;
 }
@@ -59,12 +55,7 @@ void add_convert_init_command(CLI::App& app, Action& action) {
   CLI::App* command = app.add_subcommand("convert-init", "write an untrained converted (hybrid) model");
   flags->model.add_to(*command);
   command->add_option("--out", flags->out, "output model directory")->required();
-  command->add_option("--window", flags->hybrid.window, "sliding-window size w")->capture_default_str();
-  command->add_option("--layout", flags->layout, "window layout: standard or terraced")->capture_default_str();
-  command->add_option("--sinks", flags->hybrid.sinks, "sink tokens always in the window")->capture_default_str();
-  command->add_option("--feature-map", flags->feature_map, "hedgehog, hedgehog_exp, t2r, elu1 or relu")
-      ->capture_default_str();
-  command->add_option("--feature-dim", flags->hybrid.feature_dim, "feature size f")->capture_default_str();
+  flags->hybrid.add_to(*command);
   command->add_option("--default-mode", flags->default_mode, "the mode commands use unless told")
       ->capture_default_str();
   CLI::Option* peft = command->add_option("--from-peft", flags->from_peft,
@@ -72,7 +63,9 @@ void add_convert_init_command(CLI::App& app, Action& action) {
   CLI::Option* lolcats = command->add_option("--from-lolcats", flags->from_lolcats,
                                              "take attention and LoRA from a `lincat export --format lolcats` .safetensors");
   peft->excludes(lolcats);
-  for (const char* setting : {"--window", "--layout", "--sinks", "--feature-map", "--feature-dim", "--default-mode"}) {
+  std::vector<std::string> settings = HybridFlags::flag_names();
+  settings.push_back("--default-mode");
+  for (const std::string& setting : settings) {
     peft->excludes(setting);
     lolcats->excludes(setting);
   }

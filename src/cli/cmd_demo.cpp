@@ -30,11 +30,7 @@ struct DemoFlags {
   std::string recipes;
   std::string tasks = "next_sentence,last_word";
   std::string out = "out/demo";
-  std::vector<std::string> overrides;
-  int64_t stage1_steps = 0;
-  int64_t stage2_steps = 0;
-  const CLI::Option* stage1_given = nullptr;
-  const CLI::Option* stage2_given = nullptr;
+  RecipeFlags recipe;
   int64_t limit = 100;  // keeps the diagnostics within the time budget whatever the task files hold
   int probe_items = demo::DemoOptions{}.probe_items;
   uint64_t seed = 1234;
@@ -71,9 +67,7 @@ demo::DemoOptions demo_options(const DemoFlags& f) {
     require_file("--recipes-dir", (fs::path(o.recipes_dir) / (name + ".yaml")).string(), "recipe " + name);
   }
   o.out_dir = f.out;
-  o.overrides = f.overrides;
-  if (f.stage1_given->count()) o.stage1_steps = f.stage1_steps;
-  if (f.stage2_given->count()) o.stage2_steps = f.stage2_steps;
+  o.overrides = f.recipe.overrides();
   if (f.limit < 0) throw UserError("--limit " + std::to_string(f.limit) + ": must be >= 0");
   if (f.probe_items < 1) throw UserError("--probe-items " + std::to_string(f.probe_items) + ": must be >= 1");
   o.task_limit = f.limit;
@@ -115,8 +109,7 @@ void add_demo_command(CLI::App& app, Action& action) {
       "demo", "convert the bundled teacher with every demo recipe, diagnose each, write a report (the main job)");
   command->add_option("--teacher", flags->model.directory, "teacher model directory (with tokenizer.model)")
       ->capture_default_str();
-  command->add_option("--device", flags->model.device, "cpu or cuda[:N]")->capture_default_str();
-  command->add_option("--dtype", flags->model.dtype, "float32, bfloat16 or float16")->capture_default_str();
+  add_device_flags(*command, flags->model.device, &flags->model.dtype);
   command->add_option("--data", flags->data, "conversion text")->capture_default_str();
   command->add_option("--heldout", flags->heldout, "held-out task directory (as eval --data-dir)")->capture_default_str();
   command->add_option("--tasks", flags->tasks, "held-out tasks")->capture_default_str();
@@ -126,11 +119,7 @@ void add_demo_command(CLI::App& app, Action& action) {
   command->add_option("--recipes", flags->recipes, "comma-separated recipes (default: lolcats,hedgecats,ssd,linear)");
   command->add_option("--out", flags->out, "report directory; its <recipe>/ subdirectories are replaced")
       ->capture_default_str();
-  command->add_option("--set", flags->overrides, "override a setting of every recipe: key=value");
-  flags->stage1_given = command->add_option("--stage1-steps", flags->stage1_steps, "stage-1 steps of every recipe")
-                            ->check(CLI::NonNegativeNumber);
-  flags->stage2_given = command->add_option("--stage2-steps", flags->stage2_steps, "stage-2 steps of every recipe")
-                            ->check(CLI::NonNegativeNumber);
+  flags->recipe.add_to(*command, "every recipe's");
   command->add_option("--limit", flags->limit, "score only the first N items of each task (0: all)")->capture_default_str();
   command->add_option("--probe-items", flags->probe_items, "probe items per distance")->capture_default_str();
   command->add_option("--seed", flags->seed, "probe generation seed")->capture_default_str();

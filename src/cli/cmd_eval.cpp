@@ -21,7 +21,6 @@ namespace {
 struct EvalFlags {
   ModelFlags model;
   TaskFlags tasks;
-  std::string attention;  // comma-separated; empty: the model's default mode
   std::vector<std::string> texts;
   int64_t window = 0;  // 0: the model's max_position_embeddings
   int64_t stride = 0;  // 0: half the window
@@ -49,9 +48,7 @@ int run_eval(const EvalFlags& flags) {
   const std::vector<eval::Task> tasks = flags.tasks.load_tasks();
   const auto model = load_model(flags.model.directory, flags.model.load_options());
   const auto tokenizer = io::Tokenizer::load(eval::tokenizer_path(flags.tasks.tokenizer, *model));
-  const std::vector<attention::Mode> modes = flags.attention.empty()
-                                                 ? std::vector<attention::Mode>{model->config.default_mode}
-                                                 : parse_modes(flags.attention, *model);
+  const std::vector<attention::Mode> modes = flags.model.modes(*model);
   const int64_t window = flags.window > 0 ? flags.window : model->config.max_position_embeddings;
   const int64_t stride = flags.stride > 0 ? flags.stride : std::max<int64_t>(1, window / 2);
   use_threads_for(model->config.hidden_size, tasks.empty() ? window : eval::kTypicalScoringTokens);
@@ -100,11 +97,10 @@ void add_eval_command(CLI::App& app, Action& action) {
   CLI::App* command = app.add_subcommand("eval", "score tasks (acc, acc_norm as lm-evaluation-harness) and text perplexity");
   flags->model.add_to(*command);
   flags->tasks.add_to(*command, false);
-  command->add_option("--attention", flags->attention,
-                      "comma-separated attention modes (default: the model's); all run on one loaded model");
+  flags->model.add_attention_to(*command, true);
   command->add_option("--text", flags->texts, "a text file for perplexity and bits per byte (repeatable)");
-  command->add_option("--window", flags->window, "perplexity window in tokens (default: max_position_embeddings)");
-  command->add_option("--stride", flags->stride, "perplexity stride in tokens (default: half the window)");
+  command->add_option("--ppl-window", flags->window, "perplexity window in tokens (default: max_position_embeddings)");
+  command->add_option("--stride", flags->stride, "perplexity stride in tokens (default: half the perplexity window)");
   command->add_option("--output", flags->output, "results JSON (the Markdown table goes beside it as .md)");
   command->callback([flags, &action] { action = [flags] { return run_eval(*flags); }; });
 }

@@ -21,7 +21,6 @@ namespace {
 
 struct EvalBenchFlags {
   ModelFlags model;
-  std::string modes;  // empty: the model's default
   int64_t items = 1000;
   int64_t choices = 4;
   int64_t context_tokens = 48;
@@ -35,9 +34,7 @@ int run_eval_bench(const EvalBenchFlags& flags) {
   }
   const auto model = load_model(flags.model.directory, flags.model.load_options());
   use_threads_for(model->config.hidden_size, eval::kTypicalScoringTokens);  // as `lincat eval`
-  const std::vector<attention::Mode> modes = flags.modes.empty()
-                                                 ? std::vector<attention::Mode>{model->config.default_mode}
-                                                 : parse_modes(flags.modes, *model);
+  const std::vector<attention::Mode> modes = flags.model.modes(*model);
   std::mt19937_64 random(42);
   auto token = [&] { return static_cast<int64_t>(random() % static_cast<uint64_t>(model->config.vocab_size)); };
   std::vector<std::pair<std::vector<int64_t>, std::vector<std::vector<int64_t>>>> items;
@@ -98,7 +95,7 @@ void add_eval_bench_command(CLI::App& bench, Action& action) {
   auto flags = std::make_shared<EvalBenchFlags>();
   CLI::App* command = bench.add_subcommand("eval", "multiple-choice scoring speed (items/s) per attention mode");
   flags->model.add_to(*command);
-  command->add_option("--attention", flags->modes, "comma-separated modes (default: the model's)");
+  flags->model.add_attention_to(*command, true);
   command->add_option("--items", flags->items, "items scored")->capture_default_str();
   command->add_option("--choices", flags->choices, "continuations per item")->capture_default_str();
   command->add_option("--context", flags->context_tokens, "context tokens per item")->capture_default_str();

@@ -26,24 +26,24 @@ std::vector<std::string> TaskFlags::task_names() const { return tasks.empty() ? 
 
 std::vector<eval::Task> TaskFlags::load_tasks() const {
   if (limit < 0) throw UserError("--limit " + std::to_string(limit) + ": must be >= 0");
-  std::vector<eval::Task> loaded;
+  if (num_fewshot < 0) throw UserError("--num-fewshot " + std::to_string(num_fewshot) + ": must be >= 0");
+  std::vector<eval::TaskId> ids;
   for (const std::string& name : task_names()) {
-    loaded.push_back(eval::load_task(name, data_dir, num_fewshot));
+    try {
+      ids.push_back(eval::parse_task(name));
+    } catch (const UserError& e) {
+      throw UserError(std::string("--tasks: ") + e.what());
+    }
+  }
+  std::vector<eval::Task> loaded;
+  for (eval::TaskId id : ids) {
+    const std::string name = eval::task_name(id);
+    loaded.push_back(eval::load_task(id, data_dir, num_fewshot));
     if (loaded.back().num_fewshot != num_fewshot) {
       std::cerr << "note: --num-fewshot applies to mmlu only; " << name << " is scored zero-shot\n";
     }
   }
   return loaded;
-}
-
-std::vector<attention::Mode> parse_modes(const std::string& text, const Model& model) {
-  std::vector<attention::Mode> modes;
-  for (const std::string& name : split_list(text, "--attention")) {
-    const attention::Mode mode = attention::parse_mode(name);
-    check_mode(model, mode);
-    modes.push_back(mode);
-  }
-  return modes;
 }
 
 std::vector<eval::TaskResult> run_tasks(const Model& model, attention::Mode mode, const io::Tokenizer& tokenizer,

@@ -27,9 +27,6 @@ struct TaskFlags {
 };
 
 
-// "hybrid,window" -> modes, each checked against `model`.
-std::vector<attention::Mode> parse_modes(const std::string& text, const Model& model);
-
 // Every task through one scorer (max length: the model's max_position_embeddings).
 std::vector<eval::TaskResult> run_tasks(const Model& model, attention::Mode mode, const io::Tokenizer& tokenizer,
                                         const std::vector<eval::Task>& tasks, int64_t limit);

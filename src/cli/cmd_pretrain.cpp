@@ -7,6 +7,7 @@
 #include "cli/flags.h"
 #include "lincat/train/pretrain.h"
 #include "lincat/train/progress.h"
+#include "lincat/util/error.h"
 
 namespace lincat::cli {
 namespace {
@@ -19,7 +20,7 @@ struct PretrainFlags {
   std::string init;
   std::vector<std::string> overrides;
   bool resume = false;
-  int64_t stop_after_steps = 0;
+  TestHookFlags test_hooks;
   DistFlags dist;
 };
 
@@ -32,10 +33,14 @@ int run_pretrain(const PretrainFlags& flags) {
   // A run that continues another model keeps that model's tokenizer unless told otherwise.
   if (!flags.init.empty() && flags.tokenizer.empty()) options.tokenizer = flags.init + "/tokenizer.model";
   options.resume = flags.resume;
-  options.stop_after_steps = flags.stop_after_steps;
+  options.test_hooks = flags.test_hooks.hooks();
   std::string device = "cpu";  // pretraining runs on the CPU
   options.dist = flags.dist.settings(device);
-  options.config = train::load_pretrain_config(flags.config);
+  try {
+    options.config = train::load_pretrain_config(flags.config);
+  } catch (const UserError& e) {
+    throw UserError(std::string("--config: ") + e.what());
+  }
   for (const std::string& assignment : flags.overrides) train::apply_pretrain_override(options.config, assignment);
   return train::run_pretraining(options, std::cout, std::cerr, train::stderr_is_terminal());
 }
@@ -55,8 +60,7 @@ void add_pretrain_command(CLI::App& app, Action& action) {
                       "interrupted run's --out (its checkpoint's weights); its tokenizer unless --tokenizer");
   command->add_option("--set", flags->overrides, "override a config setting: key=value, e.g. steps=500");
   command->add_flag("--resume", flags->resume, "continue the interrupted run in --out from its checkpoint");
-  command->add_option("--stop-after-steps", flags->stop_after_steps,
-                      "testing: checkpoint and stop after N steps of this run, exactly as on Ctrl-C (exit 130)");
+  flags->test_hooks.add_to(*command);
   flags->dist.add_to(*command);
   command->callback([flags, &action] { action = [flags] { return run_pretrain(*flags); }; });
 }

@@ -1,5 +1,10 @@
 #include "cli/flags.h"
 
+#include <algorithm>
+#include <csignal>
+#include <cstdlib>
+
+#include "lincat/attention/hybrid_settings.h"
 #include "lincat/model/decoder.h"
 #include "lincat/util/error.h"
 
@@ -8,15 +13,21 @@ namespace lincat::cli {
 void ModelFlags::add_to(CLI::App& command) {
   command.add_option("MODEL", directory, "model directory (config.json, *.safetensors, tokenizer.model)")
       ->required();
-  command.add_option("--device", device, "cpu or cuda[:N]")->capture_default_str();
-  command.add_option("--dtype", dtype, "compute dtype: float32, bfloat16 or float16")->capture_default_str();
+  add_device_flags(command, device, &dtype);
 }
 
-void ModelFlags::add_attention_to(CLI::App& command) {
+void add_device_flags(CLI::App& command, std::string& device, std::string* dtype) {
+  command.add_option("--device", device, "cpu or cuda[:N]")->capture_default_str();
+  if (dtype) command.add_option("--dtype", *dtype, "compute dtype: float32, bfloat16 or float16")->capture_default_str();
+}
+
+void ModelFlags::add_attention_to(CLI::App& command, bool several) {
   std::string modes;
   for (attention::Mode m : attention::all_modes()) modes += (modes.empty() ? "" : ", ") + attention::mode_name(m);
   command.add_option("--attention", attention,
-                     "attention mode: " + modes + " (default: the model's; original models have softmax only)");
+                     several ? "comma-separated attention modes (default: the model's), all run on one loaded model: " +
+                                   modes
+                             : "attention mode: " + modes + " (default: the model's; original models have softmax only)");
 }
 
 LoadOptions ModelFlags::load_options() const {
@@ -27,10 +38,101 @@ LoadOptions ModelFlags::load_options() const {
 }
 
 attention::Mode ModelFlags::mode(const Model& model) const {
-  if (attention.empty()) return model.config.default_mode;
-  const attention::Mode parsed = attention::parse_mode(attention);
-  check_mode(model, parsed);
-  return parsed;
+  const std::vector<attention::Mode> all = modes(model);
+  if (all.size() > 1) throw UserError("--attention " + attention + ": one mode only");
+  return all.front();
+}
+
+std::vector<attention::Mode> ModelFlags::modes(const Model& model) const {
+  if (attention.empty()) return {model.config.default_mode};
+  std::vector<attention::Mode> out;
+  for (const std::string& name : split_list(attention, "--attention")) {
+    try {
+      out.push_back(attention::parse_mode(name));
+      check_mode(model, out.back());
+    } catch (const UserError& e) {
+      throw UserError(std::string("--attention: ") + e.what());
+    }
+  }
+  return out;
+}
+
+namespace {
+
+std::string flag_of(const attention::HybridSetting& setting) {
+  std::string flag = "--" + setting.name;
+  std::replace(flag.begin(), flag.end(), '_', '-');
+  return flag;
+}
+
+}  // namespace
+
+std::vector<std::string> HybridFlags::flag_names() {
+  std::vector<std::string> out;
+  for (const attention::HybridSetting& setting : attention::hybrid_settings()) out.push_back(flag_of(setting));
+  return out;
+}
+
+void HybridFlags::add_to(CLI::App& command) {
+  for (const attention::HybridSetting& setting : attention::hybrid_settings()) {
+    if (setting.number) {
+      command.add_option(flag_of(setting), config.*setting.number, setting.help)->capture_default_str();
+    } else {
+      names[setting.name] = setting.text(config);
+      command.add_option(flag_of(setting), names[setting.name], setting.help)->capture_default_str();
+    }
+  }
+}
+
+attention::HybridConfig HybridFlags::settings() const {
+  attention::HybridConfig out = config;
+  for (const attention::HybridSetting& setting : attention::hybrid_settings()) {
+    try {
+      const auto given = names.find(setting.name);
+      if (setting.set_text && given != names.end()) setting.set_text(out, given->second);
+      attention::check_setting(setting, out);
+    } catch (const UserError& e) {
+      throw UserError(flag_of(setting) + ": " + e.what());
+    }
+  }
+  return out;
+}
+
+void RecipeFlags::add_to(CLI::App& command, const std::string& whose) {
+  command.add_option("--set", assignments, "override " + whose + " setting: key=value, e.g. stage1.learning_rate=0.005");
+  stage1_given = command.add_option("--stage1-steps", stage1_steps, "stage-1 steps (override " + whose + " steps or budget)")
+                     ->check(CLI::NonNegativeNumber);
+  stage2_given = command.add_option("--stage2-steps", stage2_steps, "stage-2 steps (override " + whose + " steps or budget)")
+                     ->check(CLI::NonNegativeNumber);
+}
+
+train::RecipeOverrides RecipeFlags::overrides() const {
+  train::RecipeOverrides out;
+  out.assignments = assignments;
+  if (stage1_given->count()) out.stage1_steps = stage1_steps;
+  if (stage2_given->count()) out.stage2_steps = stage2_steps;
+  return out;
+}
+
+void TestHookFlags::add_to(CLI::App& command) {
+  command.add_option("--stop-after-steps", stop_after_steps,
+                     "testing: checkpoint and stop after N steps of this run, exactly as on Ctrl-C (exit 130)");
+}
+
+train::TestHooks TestHookFlags::hooks() const {
+  train::TestHooks hooks;
+  hooks.stop_after_steps = stop_after_steps;
+  const char* kill = std::getenv("LINCAT_TEST_KILL_RANK_AT_STEP");
+  const std::string text = kill ? kill : "";
+  const size_t colon = text.find(':');
+  if (colon != std::string::npos) {
+    const int rank = std::atoi(text.substr(0, colon).c_str());
+    const int64_t step = std::atoll(text.substr(colon + 1).c_str());
+    hooks.before_step = [rank, step](int this_rank, int64_t this_step) {
+      if (this_rank == rank && this_step == step) ::raise(SIGKILL);
+    };
+  }
+  return hooks;
 }
 
 void DistFlags::add_to(CLI::App& command) {

@@ -2,11 +2,14 @@
 #pragma once
 #include <CLI/CLI.hpp>
 
+#include <map>
 #include <string>
 #include <vector>
 
 #include "lincat/dist/settings.h"
 #include "lincat/model/model.h"
+#include "lincat/train/recipe.h"
+#include "lincat/train/test_hooks.h"
 
 namespace lincat::cli {
 
@@ -16,11 +19,54 @@ struct ModelFlags {
   std::string dtype = "float32";
   std::string attention;  // empty: the model's default mode
 
-  void add_to(CLI::App& command);            // MODEL, --device, --dtype
-  void add_attention_to(CLI::App& command);  // --attention
+  void add_to(CLI::App& command);  // MODEL, --device, --dtype
+  // --attention: one mode, or with `several` a comma-separated list of modes.
+  void add_attention_to(CLI::App& command, bool several = false);
   LoadOptions load_options() const;
   // The --attention mode checked against `model`, or the model's default mode.
   attention::Mode mode(const Model& model) const;
+  // The --attention modes ("hybrid,window"), each checked against `model`, or the model's default mode.
+  std::vector<attention::Mode> modes(const Model& model) const;
+};
+
+// --window, --layout, --sinks, --feature-map, --feature-dim, --sinks-mode-keys: one flag per
+// attention::hybrid_settings() entry, named after it.
+struct HybridFlags {
+  attention::HybridConfig config;
+  std::map<std::string, std::string> names;  // the named settings as given, parsed by settings()
+
+  void add_to(CLI::App& command);
+  // The settings, validated; UserError naming the flag.
+  attention::HybridConfig settings() const;
+  // The flag of each setting ("--window", ...), for commands that exclude them.
+  static std::vector<std::string> flag_names();
+};
+
+// --device (cpu, cuda[:N]) and, when `dtype` is given, --dtype (the compute dtype): for commands
+// whose model is not a ModelFlags MODEL.
+void add_device_flags(CLI::App& command, std::string& device, std::string* dtype);
+
+// --set key=value (repeatable), --stage1-steps, --stage2-steps: changes to a recipe.
+struct RecipeFlags {
+  std::vector<std::string> assignments;
+  int64_t stage1_steps = 0;
+  int64_t stage2_steps = 0;
+  const CLI::Option* stage1_given = nullptr;  // the step counts override only when given
+  const CLI::Option* stage2_given = nullptr;
+
+  // `whose`: "the recipe's" or "every recipe's", for the help.
+  void add_to(CLI::App& command, const std::string& whose);
+  train::RecipeOverrides overrides() const;
+};
+
+// --stop-after-steps, and the environment variable LINCAT_TEST_KILL_RANK_AT_STEP="RANK:STEP"
+// (that rank sends itself SIGKILL before that 1-based step, as a crashed machine would): the
+// training commands' fault injection for tests.
+struct TestHookFlags {
+  int64_t stop_after_steps = 0;
+
+  void add_to(CLI::App& command);
+  train::TestHooks hooks() const;
 };
 
 // --world-size, --rank, --master-addr, --master-port, --dist-timeout: the processes of a run.

@@ -27,7 +27,7 @@ TEST(EvalCli, HarnessShapedResultsAndMarkdown) {
   lincat::test::TempDir dir;
   const auto result = run_lincat("eval " + kLlamaFixture + " --tokenizer " + kTinyTokenizer + " --data-dir " +
                                  kEvalData + " --tasks piqa,arc_easy,hellaswag,winogrande,mmlu,next_sentence,last_word"
-                                 " --num-fewshot 0 --text " + kEvalData + "/text.txt --window 16 --stride 8 --output " +
+                                 " --num-fewshot 0 --text " + kEvalData + "/text.txt --ppl-window 16 --stride 8 --output " +
                                  dir.file("results.json"));
   ASSERT_EQ(result.exit_code, 0) << result.err;
   const auto json = nlohmann::json::parse(lincat::eval::read_text_file(dir.file("results.json")));

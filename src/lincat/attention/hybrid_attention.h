@@ -1,4 +1,6 @@
-// One entry point over the stateless forms; the recurrent form (recurrent.h) carries a state.
+// The stateless forms by name, for callers outside attention/ (the decoder, stage 1 and stage 2
+// all reach the chunked form through it); the recurrent form (recurrent.h) carries a state. The
+// forms' own tests and benchmarks, and the recurrent form's prefill, call a form directly.
 #pragma once
 #include <torch/torch.h>
 

@@ -10,10 +10,12 @@
 
 namespace lincat::attention {
 
-inline bool has_softmax_branch(Mode mode) {
-  return mode == Mode::Hybrid || mode == Mode::Window || mode == Mode::Overlap ||
-         mode == Mode::Sinks;
+// The softmax branch covers the window set W(i) (plus sinks): the decode state keeps a ring buffer.
+inline bool has_window_branch(Mode mode) {
+  return mode == Mode::Hybrid || mode == Mode::Window || mode == Mode::Overlap;
 }
+
+inline bool has_softmax_branch(Mode mode) { return has_window_branch(mode) || mode == Mode::Sinks; }
 
 inline bool has_linear_branch(Mode mode) {
   return mode == Mode::Hybrid || mode == Mode::Linear || mode == Mode::Overlap;
@@ -42,16 +44,9 @@ inline int64_t sink_count(Mode mode, const HybridConfig& config) {
 }
 
 inline bool in_softmax_set(Mode mode, int64_t query, int64_t key, const HybridConfig& config) {
-  switch (mode) {
-    case Mode::Hybrid:
-    case Mode::Window:
-    case Mode::Overlap:
-      return in_window(query, key, config);
-    case Mode::Sinks:
-      return key >= 0 && key <= query && key < config.sinks_mode_keys;
-    default:
-      return false;
-  }
+  if (has_window_branch(mode)) return in_window(query, key, config);
+  if (mode == Mode::Sinks) return key >= 0 && key <= query && key < config.sinks_mode_keys;
+  return false;
 }
 
 inline bool in_linear_set(Mode mode, int64_t query, int64_t key, const HybridConfig& config) {

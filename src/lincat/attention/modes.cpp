@@ -2,14 +2,17 @@
 
 #include <utility>
 
+#include "lincat/attention/hybrid_settings.h"
 #include "lincat/util/error.h"
+#include "lincat/util/name_table.h"
 
 namespace lincat::attention {
 namespace {
 
-// One table per enum: the names are defined once and drive both name() and parse().
-template <typename Enum>
-using NameTable = std::vector<std::pair<Enum, std::string>>;
+using util::NameTable;
+using util::name_of;
+using util::parse_from;
+using util::values_of;
 
 const NameTable<Mode>& mode_table() {
   static const NameTable<Mode> table = {
@@ -32,31 +35,6 @@ const NameTable<FeatureMapKind>& feature_map_table() {
                                                   {FeatureMapKind::Elu1, "elu1"},
                                                   {FeatureMapKind::Relu, "relu"}};
   return table;
-}
-
-template <typename Enum>
-const std::string& name_of(const NameTable<Enum>& table, Enum value) {
-  for (const auto& [entry, name] : table) {
-    if (entry == value) return name;
-  }
-  throw std::logic_error("enum value missing from its name table");
-}
-
-template <typename Enum>
-Enum parse_from(const NameTable<Enum>& table, const std::string& name, const char* what) {
-  std::string valid;
-  for (const auto& [entry, entry_name] : table) {
-    if (entry_name == name) return entry;
-    valid += (valid.empty() ? "" : ", ") + entry_name;
-  }
-  throw UserError("unknown " + std::string(what) + " '" + name + "'; valid: " + valid);
-}
-
-template <typename Enum>
-std::vector<Enum> values_of(const NameTable<Enum>& table) {
-  std::vector<Enum> values;
-  for (const auto& entry : table) values.push_back(entry.first);
-  return values;
 }
 
 }  // namespace
@@ -83,15 +61,7 @@ const std::vector<FeatureMapKind>& all_feature_maps() {
 }
 
 void validate(const HybridConfig& config) {
-  auto require = [](bool ok, const std::string& message) {
-    if (!ok) throw UserError("hybrid attention config: " + message);
-  };
-  require(config.window >= 1, "window must be >= 1, found " + std::to_string(config.window));
-  require(config.sinks >= 0, "sinks must be >= 0, found " + std::to_string(config.sinks));
-  require(config.feature_dim >= 1,
-          "feature_dim must be >= 1, found " + std::to_string(config.feature_dim));
-  require(config.sinks_mode_keys >= 1,
-          "sinks_mode_keys must be >= 1, found " + std::to_string(config.sinks_mode_keys));
+  for (const HybridSetting& setting : hybrid_settings()) check_setting(setting, config);
 }
 
 }  // namespace lincat::attention

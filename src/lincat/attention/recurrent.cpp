@@ -13,17 +13,12 @@
 namespace lincat::attention {
 namespace {
 
-// Modes whose softmax branch covers W(i) and so needs the ring buffer.
-bool uses_window(Mode mode) {
-  return mode == Mode::Hybrid || mode == Mode::Window || mode == Mode::Overlap;
-}
-
 void initialise(HybridLayerState& state, const at::Tensor& q, const at::Tensor& k,
                 const HybridConfig& config, Mode mode) {
   const int64_t batch = q.size(0), heads = q.size(1), kv_heads = k.size(1), head_dim = q.size(3);
   state = HybridLayerState{};
   state.mode = mode;
-  if (uses_window(mode)) {
+  if (has_window_branch(mode)) {
     const int64_t capacity = window_capacity(config);
     state.window_keys = at::zeros({batch, kv_heads, capacity, head_dim}, k.options());
     state.window_values = at::zeros_like(state.window_keys);

@@ -4,7 +4,7 @@
 #pragma once
 #include <torch/torch.h>
 
-#include "lincat/attention/decode_state.h"
+#include "lincat/attention/hybrid_layer_state.h"
 #include "lincat/attention/feature_map.h"
 #include "lincat/attention/modes.h"
 

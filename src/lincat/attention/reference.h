@@ -1,6 +1,7 @@
 // The reference form (algorithms.md sections 4-6): dense n x n masks built from the key sets of
-// each mode. Slow and obviously right; the other forms are tested against it, and losses that
-// need the attention weights use it.
+// each mode. Slow and obviously right; the other forms are tested against it, and the component
+// diagnostics read its weights and branch shares. (Stage 1's attention-weight loss builds the
+// same weights itself, one block of query rows at a time: train/attention_transfer.cpp.)
 #pragma once
 #include <torch/torch.h>
 

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "lincat/attention/window.h"
+
 namespace lincat::attention {
 
 void KVCache::append(const at::Tensor& k, const at::Tensor& v, std::optional<int64_t> window) {
@@ -12,8 +14,10 @@ void KVCache::append(const at::Tensor& k, const at::Tensor& v, std::optional<int
     values = at::empty_like(keys);
   }
   if (window && length + T > keys.size(2)) {
-    // Keep only the w - 1 newest keys (the most the next query can still see besides itself).
-    const int64_t keep = std::min(length, *window - 1);
+    // Keep only the keys the next query (position first_position + length) can still see.
+    const int64_t next = first_position + length;
+    int64_t keep = 0;
+    while (keep < length && teacher_sees(next, next - 1 - keep, window)) ++keep;
     if (keep < length) {
       const int64_t drop = length - keep;
       keys.narrow(2, 0, keep).copy_(keys.narrow(2, drop, keep).clone());
@@ -54,8 +58,7 @@ at::Tensor softmax_attention(const at::Tensor& q, const at::Tensor& k, const at:
   const auto index_options = at::TensorOptions().dtype(at::kLong).device(q.device());
   const at::Tensor query_pos = at::arange(q_start, q_start + T, index_options).unsqueeze(1);  // [T, 1]
   const at::Tensor key_pos = at::arange(k_start, k_start + S, index_options).unsqueeze(0);    // [1, S]
-  at::Tensor visible = key_pos <= query_pos;                                                   // [T, S]
-  if (window) visible = visible & (query_pos - key_pos < *window);
+  const at::Tensor visible = teacher_sees(query_pos, key_pos, window);                         // [T, S]
   scores = scores.masked_fill(visible.logical_not(), -std::numeric_limits<float>::infinity());
 
   const at::Tensor probs = at::softmax(scores, -1).to(v.scalar_type());           // [B, Hkv, G, T, S]

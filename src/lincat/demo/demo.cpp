@@ -30,15 +30,7 @@ std::string clock_text(double seconds) {
 train::Recipe demo_recipe(const DemoOptions& o, const std::string& name) {
   train::Recipe recipe = train::load_recipe((fs::path(o.recipes_dir) / (name + ".yaml")).string());
   if (recipe.data.cache_dir.empty()) recipe.data.cache_dir = (fs::path(o.out_dir) / "cache").string();
-  for (const std::string& assignment : o.overrides) train::apply_override(recipe, assignment);
-  if (o.stage1_steps) {
-    recipe.stage1.steps = *o.stage1_steps;
-    recipe.stage1.token_budget = 0;
-  }
-  if (o.stage2_steps) {
-    recipe.stage2.steps = *o.stage2_steps;
-    recipe.stage2.token_budget = 0;
-  }
+  train::apply_overrides(recipe, o.overrides);
   train::validate(recipe);
   return recipe;
 }

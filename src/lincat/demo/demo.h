@@ -10,6 +10,7 @@
 
 #include "lincat/demo/demo_report.h"
 #include "lincat/model/model.h"
+#include "lincat/train/recipe.h"
 
 namespace lincat::demo {
 
@@ -25,9 +26,7 @@ struct DemoOptions {
   std::string recipes_dir;      // <recipe>.yaml for each of `recipes`
   std::vector<std::string> recipes = demo_recipe_names();
   std::string out_dir;
-  std::vector<std::string> overrides;  // "key=value", applied to every recipe
-  std::optional<int64_t> stage1_steps;  // override every recipe's steps (and token budget)
-  std::optional<int64_t> stage2_steps;
+  train::RecipeOverrides overrides;  // applied to every recipe
   int64_t task_limit = 0;  // items per task (0: all)
   int probe_items = 16;    // per probe distance: 16 keeps one accuracy within about ±0.12 (binomial)
   uint64_t probe_seed = 1234;

@@ -195,15 +195,4 @@ void Group::barrier() {
   }
 }
 
-void maybe_kill_for_test(int rank, int64_t step) {
-  const char* hook = std::getenv("LINCAT_TEST_KILL_RANK_AT_STEP");
-  if (hook == nullptr) return;
-  const std::string text = hook;
-  const size_t colon = text.find(':');
-  if (colon == std::string::npos) return;
-  if (std::atoi(text.substr(0, colon).c_str()) == rank && std::atoll(text.substr(colon + 1).c_str()) == step) {
-    ::raise(SIGKILL);
-  }
-}
-
 }  // namespace lincat::dist

@@ -47,8 +47,4 @@ class Group {
   std::unique_ptr<Impl> impl_;
 };
 
-// Test hook: when LINCAT_TEST_KILL_RANK_AT_STEP is "RANK:STEP" and this is that rank at that
-// (1-based) step, the process sends itself SIGKILL, as a crashed machine would.
-void maybe_kill_for_test(int rank, int64_t step);
-
 }  // namespace lincat::dist

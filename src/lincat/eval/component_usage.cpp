@@ -1,8 +1,8 @@
 #include "lincat/eval/component_usage.h"
 
 #include "lincat/attention/reference.h"
+#include "lincat/attention/window.h"
 #include "lincat/model/decoder.h"
-#include "lincat/model/layers.h"
 #include "lincat/util/error.h"
 
 namespace lincat::eval {
@@ -12,7 +12,7 @@ int64_t first_linear_position(const Model& model) {
     throw UserError(model.directory + " is an original checkpoint: component usage needs a converted model");
   }
   const attention::HybridConfig& h = *model.config.hybrid;
-  return (h.layout == attention::Layout::Terraced ? 2 * h.window : h.window) + h.sinks;
+  return attention::window_capacity(h) + h.sinks;
 }
 
 ComponentUsage measure_component_usage(const Model& model, const std::vector<std::vector<int64_t>>& sequences) {
@@ -31,17 +31,16 @@ ComponentUsage measure_component_usage(const Model& model, const std::vector<std
     }
     check_token_ids(model, sequence, "component usage input");
     const at::Tensor ids = torch::tensor(sequence, torch::kLong).view({1, T});                // [1, T]
-    const std::vector<at::Tensor> stream = residual_stream(model, ids, attention::Mode::Hybrid);  // L+1 x [1, T, D]
-    for (int64_t l = 0; l < L; ++l) {
+    // Each layer's q, k, v as the hybrid forward pass computes them, measured by the reference form.
+    const LayerObserver measure = [&](int64_t l, const at::Tensor&, const QueryKeyValue& qkv, const at::Tensor&) {
       const LayerWeights& layer = model.weights.layers[static_cast<size_t>(l)];
-      const at::Tensor x = rms_norm(stream[static_cast<size_t>(l)], layer.input_norm, c.rms_norm_eps);  // [1, T, D]
-      const QueryKeyValue qkv = project_qkv(model, layer, x, 0);
       attention::AttentionDetails details;
       attention::reference_attention(qkv.q, qkv.k, qkv.v, layer.hybrid, *c.hybrid, attention::Mode::Hybrid, &details);
       // [1, H, T] -> summed over the positions with a linear set: [H]
       share_sum[l].add_(details.linear_share.slice(2, first, T).sum(at::IntArrayRef{0, 2}).to(torch::kDouble).cpu());
       output_sum[l].add_(details.linear_output_share.slice(2, first, T).sum(at::IntArrayRef{0, 2}).to(torch::kDouble).cpu());
-    }
+    };
+    forward_layers(model, ids, attention::Mode::Hybrid, nullptr, measure);
     usage.positions += T - first;
   }
   if (usage.positions == 0) throw UserError("component usage needs at least one sequence");

@@ -7,6 +7,7 @@
 
 #include "lincat/eval/record_files.h"
 #include "lincat/util/error.h"
+#include "lincat/util/name_table.h"
 
 namespace lincat::eval {
 namespace {
@@ -101,9 +102,29 @@ std::string remove_bracketed(const std::string& text) {
 
 }  // namespace
 
+namespace {
+
+const util::NameTable<TaskId>& task_table() {
+  static const util::NameTable<TaskId> table = {
+      {TaskId::Piqa, "piqa"},           {TaskId::ArcEasy, "arc_easy"},
+      {TaskId::ArcChallenge, "arc_challenge"}, {TaskId::HellaSwag, "hellaswag"},
+      {TaskId::Winogrande, "winogrande"}, {TaskId::Mmlu, "mmlu"},
+      {TaskId::NextSentence, "next_sentence"}, {TaskId::LastWord, "last_word"}};
+  return table;
+}
+
+}  // namespace
+
+std::string task_name(TaskId task) { return util::name_of(task_table(), task); }
+
+TaskId parse_task(const std::string& name) { return util::parse_from(task_table(), name, "task"); }
+
 const std::vector<std::string>& task_names() {
-  static const std::vector<std::string> names = {"piqa",       "arc_easy", "arc_challenge", "hellaswag",
-                                                 "winogrande", "mmlu",     "next_sentence", "last_word"};
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> out;
+    for (const auto& entry : task_table()) out.push_back(entry.second);
+    return out;
+  }();
   return names;
 }
 
@@ -303,21 +324,33 @@ Task read_last_word(const std::string& path) {
   return task;
 }
 
-Task load_task(const std::string& name, const std::string& data_dir, int num_fewshot) {
-  if (num_fewshot < 0) throw UserError("--num-fewshot " + std::to_string(num_fewshot) + ": must be >= 0");
-  if (name == "piqa") {
-    const std::string labels = in_dir(data_dir, "piqa-labels.lst");
-    return read_piqa(in_dir(data_dir, "piqa.jsonl"), fs::exists(labels) ? labels : "");
+Task load_task(TaskId task, const std::string& data_dir, int num_fewshot) {
+  if (num_fewshot < 0) throw UserError("few-shot examples " + std::to_string(num_fewshot) + ": must be >= 0");
+  const std::string name = task_name(task);
+  switch (task) {
+    case TaskId::Piqa: {
+      const std::string labels = in_dir(data_dir, "piqa-labels.lst");
+      return read_piqa(in_dir(data_dir, "piqa.jsonl"), fs::exists(labels) ? labels : "");
+    }
+    case TaskId::ArcEasy:
+    case TaskId::ArcChallenge:
+      return read_arc(name, in_dir(data_dir, name + ".jsonl"));
+    case TaskId::HellaSwag:
+      return read_hellaswag(in_dir(data_dir, "hellaswag.jsonl"));
+    case TaskId::Winogrande:
+      return read_winogrande(in_dir(data_dir, "winogrande.jsonl"));
+    case TaskId::Mmlu:
+      return read_mmlu(in_dir(data_dir, "mmlu"), num_fewshot);
+    case TaskId::NextSentence:
+      return read_next_sentence(in_dir(data_dir, "next_sentence.jsonl"));
+    case TaskId::LastWord:
+      return read_last_word(in_dir(data_dir, "last_word.jsonl"));
   }
-  if (name == "arc_easy" || name == "arc_challenge") return read_arc(name, in_dir(data_dir, name + ".jsonl"));
-  if (name == "hellaswag") return read_hellaswag(in_dir(data_dir, "hellaswag.jsonl"));
-  if (name == "winogrande") return read_winogrande(in_dir(data_dir, "winogrande.jsonl"));
-  if (name == "mmlu") return read_mmlu(in_dir(data_dir, "mmlu"), num_fewshot);
-  if (name == "next_sentence") return read_next_sentence(in_dir(data_dir, "next_sentence.jsonl"));
-  if (name == "last_word") return read_last_word(in_dir(data_dir, "last_word.jsonl"));
-  std::string names;
-  for (const std::string& n : task_names()) names += (names.empty() ? "" : ", ") + n;
-  throw UserError("--tasks: unknown task '" + name + "' (tasks: " + names + ")");
+  throw std::logic_error("unhandled task");
+}
+
+Task load_task(const std::string& name, const std::string& data_dir, int num_fewshot) {
+  return load_task(parse_task(name), data_dir, num_fewshot);
 }
 
 }  // namespace lincat::eval

@@ -8,7 +8,12 @@
 
 namespace lincat::eval {
 
-// The task names load_task accepts, in the order they are documented.
+// The tasks load_task reads, in the order they are documented.
+enum class TaskId { Piqa, ArcEasy, ArcChallenge, HellaSwag, Winogrande, Mmlu, NextSentence, LastWord };
+
+std::string task_name(TaskId task);
+// UserError naming the valid tasks for an unknown name.
+TaskId parse_task(const std::string& name);
 const std::vector<std::string>& task_names();
 
 // One line per task: the file it reads from the data directory and the fields it needs.
@@ -17,6 +22,8 @@ std::string task_file_help();
 // Reads task `name` from `data_dir`. Few-shot prompts are built for mmlu only (examples from its
 // dev split, as the harness); other tasks are zero-shot whatever num_fewshot says, and their
 // Task::num_fewshot records 0.
+Task load_task(TaskId task, const std::string& data_dir, int num_fewshot);
+// The same by name (parse_task).
 Task load_task(const std::string& name, const std::string& data_dir, int num_fewshot);
 
 // Single-file readers (the files task_file_help names).

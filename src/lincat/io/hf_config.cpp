@@ -3,6 +3,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "lincat/attention/hybrid_settings.h"
 #include "lincat/io/json_excerpt.h"
 #include "lincat/util/atomic_file.h"
 #include "lincat/util/error.h"
@@ -212,19 +213,20 @@ void parse_lincat_section(const json& section, const std::string& context, Model
   attention::HybridConfig hybrid;
   // The attention library's own messages (unknown layout, map or mode) get the file prefixed.
   try {
-  hybrid.window = static_cast<int>(fields.positive_int_or("window", hybrid.window));
-  hybrid.layout = attention::parse_layout(fields.string_or("layout", attention::layout_name(hybrid.layout)));
-  if (fields.has("sinks")) {
-    const json& sinks = section.at("sinks");
-    if (!sinks.is_number_integer() || sinks.get<int64_t>() < 0 || sinks.get<int64_t>() > (1 << 20)) {
-      fields.fail("sinks", "must be an integer >= 0");
+  for (const attention::HybridSetting& setting : attention::hybrid_settings()) {
+    const char* key = setting.name.c_str();
+    if (setting.set_text) {
+      setting.set_text(hybrid, fields.string_or(key, setting.text(hybrid)));
+    } else if (setting.minimum >= 1) {
+      hybrid.*setting.number = static_cast<int>(fields.positive_int_or(key, hybrid.*setting.number));
+    } else if (fields.has(key)) {
+      const json& value = section.at(key);
+      if (!value.is_number_integer() || value.get<int64_t>() < setting.minimum || value.get<int64_t>() > (1 << 20)) {
+        fields.fail(key, "must be an integer >= " + std::to_string(setting.minimum));
+      }
+      hybrid.*setting.number = value.get<int>();
     }
-    hybrid.sinks = sinks.get<int>();
   }
-  hybrid.feature_map = attention::parse_feature_map(
-      fields.string_or("feature_map", attention::feature_map_name(hybrid.feature_map)));
-  hybrid.feature_dim = static_cast<int>(fields.positive_int_or("feature_dim", hybrid.feature_dim));
-  hybrid.sinks_mode_keys = static_cast<int>(fields.positive_int_or("sinks_mode_keys", hybrid.sinks_mode_keys));
   attention::validate(hybrid);
   config.default_mode = attention::parse_mode(fields.string_or("default_mode", "hybrid"));
   if (fields.has("lora")) config.lora = parse_lora(section.at("lora"), where + ".lora");
@@ -237,15 +239,10 @@ void parse_lincat_section(const json& section, const std::string& context, Model
 
 json lincat_section(const ModelConfig& c) {
   const attention::HybridConfig& h = c.hybrid.value();
-  json section = {{"format_version", kLincatFormatVersion},
-          {"attention", "hybrid"},
-          {"window", h.window},
-          {"layout", attention::layout_name(h.layout)},
-          {"sinks", h.sinks},
-          {"feature_map", attention::feature_map_name(h.feature_map)},
-          {"feature_dim", h.feature_dim},
-          {"sinks_mode_keys", h.sinks_mode_keys},
-          {"default_mode", attention::mode_name(c.default_mode)}};
+  json section = {{"format_version", kLincatFormatVersion}, {"attention", "hybrid"}, {"default_mode", attention::mode_name(c.default_mode)}};
+  for (const attention::HybridSetting& setting : attention::hybrid_settings()) {
+    section[setting.name] = setting.text ? json(setting.text(h)) : json(h.*setting.number);
+  }
   if (c.lora) section["lora"] = {{"rank", c.lora->rank}, {"alpha", c.lora->alpha}, {"targets", c.lora->targets}};
   return section;
 }

@@ -3,7 +3,7 @@
 #pragma once
 #include <vector>
 
-#include "lincat/attention/decode_state.h"
+#include "lincat/attention/hybrid_layer_state.h"
 #include "lincat/attention/modes.h"
 #include "lincat/attention/softmax.h"
 

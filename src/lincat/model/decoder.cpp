@@ -22,22 +22,12 @@ at::Tensor softmax_layer(const ModelConfig& c, const at::Tensor& q, const at::Te
 
 // A converted layer in any other mode: chunked form for whole sequences and for blocks of tokens
 // that continue a state (prefill included), recurrent form for single tokens that continue one.
-at::Tensor hybrid_layer(const ModelConfig& c, const LayerWeights& w, const at::Tensor& q, const at::Tensor& k,
-                        const at::Tensor& v, attention::Mode mode, attention::HybridLayerState* state) {
-  const attention::HybridConfig& h = *c.hybrid;
+at::Tensor hybrid_layer(const attention::HybridConfig& h, const LayerWeights& w, const at::Tensor& q,
+                        const at::Tensor& k, const at::Tensor& v, attention::Mode mode,
+                        attention::HybridLayerState* state) {
   if (!state) return attention::hybrid_attention(q, k, v, w.hybrid, h, mode, attention::Form::Chunked);
   if (q.size(2) == 1 && !state->empty()) return attention::decode_step(q, k, v, w.hybrid, h, mode, *state);
   return attention::continue_chunked(q, k, v, w.hybrid, h, mode, *state);
-}
-
-// x [B, T, D] -> attention output [B, T, D].
-at::Tensor attention_block(const Model& model, const LayerWeights& w, const at::Tensor& x, int64_t start,
-                           attention::Mode mode, LayerDecodeState* state) {
-  const auto [q, k, v] = project_qkv(model, w, x, start);
-  const at::Tensor y = mode == attention::Mode::Softmax  // [B, H, T, d]
-                           ? softmax_layer(model.config, q, k, v, start, state ? &state->softmax : nullptr)
-                           : hybrid_layer(model.config, w, q, k, v, mode, state ? &state->hybrid : nullptr);
-  return project_output(w, y);
 }
 
 }  // namespace
@@ -54,42 +44,76 @@ void check_token_ids(const Model& model, const std::vector<int64_t>& ids, const 
 
 void check_mode(const Model& model, attention::Mode mode) {
   if (mode != attention::Mode::Softmax && !model.config.hybrid) {
-    throw UserError("--attention " + attention::mode_name(mode) + ": " + model.directory +
+    throw UserError("attention mode " + attention::mode_name(mode) + " needs a converted model: " + model.directory +
                     " is an original checkpoint with softmax attention only; convert it first "
                     "(lincat convert-init)");
   }
 }
 
-at::Tensor forward_layers(const Model& model, const at::Tensor& ids, attention::Mode mode, DecodeState* state,
-                          std::vector<at::Tensor>* residuals) {
-  check_mode(model, mode);
+at::Tensor layer_attention(const Model& model, int64_t layer, const QueryKeyValue& qkv, int64_t start,
+                           attention::Mode mode, const attention::HybridConfig* hybrid, LayerDecodeState* state) {
   const ModelConfig& c = model.config;
-  if (model.device.is_cpu()) check_forward_fits(c, ids.size(0), ids.size(1), mode == attention::Mode::Softmax);
-  const ModelWeights& w = model.weights;
-  const int64_t start = state ? state->position : 0;
-  at::Tensor h = at::embedding(w.embed_tokens, ids.to(model.device));  // [B, T, D]
-  for (int64_t i = 0; i < c.num_layers; ++i) {
-    const LayerWeights& layer = w.layers[static_cast<size_t>(i)];
-    LayerDecodeState* layer_state = state ? &state->layers[static_cast<size_t>(i)] : nullptr;
-    if (residuals) residuals->push_back(h);
-    h = h + attention_block(model, layer, rms_norm(h, layer.input_norm, c.rms_norm_eps), start, mode, layer_state);
-    h = h + mlp_block(layer, rms_norm(h, layer.post_attention_norm, c.rms_norm_eps));
+  if (mode == attention::Mode::Softmax) {
+    return softmax_layer(c, qkv.q, qkv.k, qkv.v, start, state ? &state->softmax : nullptr);
   }
-  if (residuals) residuals->push_back(h);
+  const attention::HybridConfig& h = hybrid ? *hybrid : c.hybrid.value();
+  return hybrid_layer(h, model.weights.layers[static_cast<size_t>(layer)], qkv.q, qkv.k, qkv.v, mode,
+                      state ? &state->hybrid : nullptr);
+}
+
+at::Tensor transformer_layer(const Model& model, int64_t layer, const at::Tensor& hidden, int64_t start,
+                             const LayerAttention& attention, const LayerObserver& observer) {
+  const ModelConfig& c = model.config;
+  const LayerWeights& w = model.weights.layers[static_cast<size_t>(layer)];
+  const QueryKeyValue qkv = project_qkv(model, w, rms_norm(hidden, w.input_norm, c.rms_norm_eps), start);
+  const at::Tensor heads = attention(layer, qkv);  // [B, H, T, d]
+  if (observer) observer(layer, hidden, qkv, heads);
+  const at::Tensor h = hidden + project_output(w, heads);                        // [B, T, D]
+  return h + mlp_block(w, rms_norm(h, w.post_attention_norm, c.rms_norm_eps));  // [B, T, D]
+}
+
+at::Tensor run_layers(const Model& model, const at::Tensor& ids, int64_t start, const LayerAttention& attention,
+                      const LayerObserver& observer, int64_t layers) {
+  const int64_t L = model.config.num_layers;
+  const int64_t end = layers < 0 ? L : std::min(layers, L);
+  at::Tensor h = at::embedding(model.weights.embed_tokens, ids.to(model.device));  // [B, T, D]
+  for (int64_t i = 0; i < end; ++i) h = transformer_layer(model, i, h, start, attention, observer);
+  return h;
+}
+
+at::Tensor output_logits(const Model& model, const at::Tensor& hidden) {
+  const ModelWeights& w = model.weights;
+  return at::linear(rms_norm(hidden, w.final_norm, model.config.rms_norm_eps), w.lm_head).to(at::kFloat);  // [B, T, V]
+}
+
+LayerAttention attention_in(const Model& model, attention::Mode mode, DecodeState* state) {
+  const int64_t start = state ? state->position : 0;
+  return [&model, mode, state, start](int64_t layer, const QueryKeyValue& qkv) {
+    LayerDecodeState* layer_state = state ? &state->layers[static_cast<size_t>(layer)] : nullptr;
+    return layer_attention(model, layer, qkv, start, mode, nullptr, layer_state);
+  };
+}
+
+at::Tensor forward_layers(const Model& model, const at::Tensor& ids, attention::Mode mode, DecodeState* state,
+                          const LayerObserver& observer) {
+  check_mode(model, mode);
+  if (model.device.is_cpu()) check_forward_fits(model.config, ids.size(0), ids.size(1), mode == attention::Mode::Softmax);
+  const int64_t start = state ? state->position : 0;
+  const at::Tensor h = run_layers(model, ids, start, attention_in(model, mode, state), observer);  // [B, T, D]
   if (state) state->position += ids.size(1);
-  return at::linear(rms_norm(h, w.final_norm, c.rms_norm_eps), w.lm_head).to(at::kFloat);  // [B, T, V]
+  return output_logits(model, h);
 }
 
 at::Tensor forward(const Model& model, const at::Tensor& ids, attention::Mode mode) {
-  return forward_layers(model, ids, mode, nullptr, nullptr);
+  return forward_layers(model, ids, mode, nullptr);
 }
 
 at::Tensor forward(const Model& model, const at::Tensor& ids, DecodeState& state) {
-  return forward_layers(model, ids, state.mode, &state, nullptr);
+  return forward_layers(model, ids, state.mode, &state);
 }
 
 at::Tensor forward(const Model& model, const at::Tensor& ids) {
-  return forward_layers(model, ids, model.config.default_mode, nullptr, nullptr);
+  return forward_layers(model, ids, model.config.default_mode, nullptr);
 }
 
 }  // namespace lincat

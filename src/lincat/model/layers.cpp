@@ -42,8 +42,12 @@ at::Tensor mlp_block(const LayerWeights& w, const at::Tensor& x) {
 }
 
 std::vector<at::Tensor> residual_stream(const Model& model, const at::Tensor& ids, attention::Mode mode) {
+  check_mode(model, mode);
   std::vector<at::Tensor> stream;
-  forward_layers(model, ids, mode, nullptr, &stream);
+  const LayerObserver record = [&](int64_t, const at::Tensor& input, const QueryKeyValue&, const at::Tensor&) {
+    stream.push_back(input);
+  };
+  stream.push_back(run_layers(model, ids, 0, attention_in(model, mode), record));
   return stream;
 }
 

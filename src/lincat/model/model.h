@@ -1,5 +1,7 @@
-// A loaded model: configuration plus weights on one device in one dtype. Immutable once loaded;
-// all per-sequence state lives in a DecodeState passed to the forward pass.
+// A loaded model: configuration plus weights on one device in one dtype. Inference never changes
+// it: all per-sequence state lives in a DecodeState passed to the forward pass, and commands hold
+// it as shared_ptr<const Model>. Training is the one writer: it adds LoRA adapters (train/lora.h)
+// and trains feature maps, mixing logits and adapters in place (requires_grad).
 #pragma once
 #include <torch/torch.h>
 

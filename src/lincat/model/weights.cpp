@@ -21,30 +21,50 @@ void add_hybrid_slots(const ModelConfig& c, const std::string& prefix, attention
   slots.push_back({prefix + "mixing_logit", {H}, &w.mixing_logit});
 }
 
-std::string projection_prefix(const std::string& target) {
-  return target == "gate_proj" || target == "up_proj" || target == "down_proj" ? "mlp." : "self_attn.";
+// The projections LoRA can target, once: Hugging Face name, module, base weight, adapter and
+// [out, in] as functions of the config.
+struct Projection {
+  std::string name;
+  std::string module;  // "self_attn." or "mlp."
+  at::Tensor LayerWeights::*weight;
+  LoraAdapter LayerLora::*adapter;
+  int64_t (*out)(const ModelConfig&);
+  int64_t (*in)(const ModelConfig&);
+};
+
+int64_t hidden(const ModelConfig& c) { return c.hidden_size; }
+int64_t intermediate(const ModelConfig& c) { return c.intermediate_size; }
+int64_t query_width(const ModelConfig& c) { return c.num_heads * c.head_dim; }
+int64_t key_value_width(const ModelConfig& c) { return c.num_kv_heads * c.head_dim; }
+
+const std::vector<Projection>& projections() {
+  static const std::vector<Projection> table = {
+      {"q_proj", "self_attn.", &LayerWeights::q_proj, &LayerLora::q_proj, query_width, hidden},
+      {"k_proj", "self_attn.", &LayerWeights::k_proj, &LayerLora::k_proj, key_value_width, hidden},
+      {"v_proj", "self_attn.", &LayerWeights::v_proj, &LayerLora::v_proj, key_value_width, hidden},
+      {"o_proj", "self_attn.", &LayerWeights::o_proj, &LayerLora::o_proj, hidden, query_width},
+      {"gate_proj", "mlp.", &LayerWeights::gate_proj, &LayerLora::gate_proj, intermediate, hidden},
+      {"up_proj", "mlp.", &LayerWeights::up_proj, &LayerLora::up_proj, intermediate, hidden},
+      {"down_proj", "mlp.", &LayerWeights::down_proj, &LayerLora::down_proj, hidden, intermediate}};
+  return table;
 }
 
-// [out, in] of the projection `target`.
-std::vector<int64_t> projection_shape(const ModelConfig& c, const std::string& target) {
-  const int64_t D = c.hidden_size, I = c.intermediate_size;
-  const int64_t q_out = c.num_heads * c.head_dim, kv_out = c.num_kv_heads * c.head_dim;
-  if (target == "q_proj") return {q_out, D};
-  if (target == "k_proj" || target == "v_proj") return {kv_out, D};
-  if (target == "o_proj") return {D, q_out};
-  if (target == "down_proj") return {D, I};
-  return {I, D};  // gate_proj, up_proj
+const Projection& projection(const std::string& target) {
+  for (const Projection& p : projections()) {
+    if (p.name == target) return p;
+  }
+  throw UserError("unknown LoRA target '" + target + "'");
 }
 
 void add_lora_slots(const ModelConfig& c, const std::string& prefix, LayerWeights& layer,
                     std::vector<TensorSlot>& slots) {
   const int64_t r = c.lora->rank;
   for (const std::string& target : c.lora->targets) {
-    const std::vector<int64_t> shape = projection_shape(c, target);  // [out, in]
-    LoraAdapter& adapter = lora_adapter(layer, target);
-    const std::string name = prefix + projection_prefix(target) + target;
-    slots.push_back({name + ".lora_A.weight", {r, shape[1]}, &adapter.a});
-    slots.push_back({name + ".lora_B.weight", {shape[0], r}, &adapter.b});
+    const Projection& p = projection(target);
+    LoraAdapter& adapter = layer.lora.*p.adapter;
+    const std::string name = prefix + p.module + target;
+    slots.push_back({name + ".lora_A.weight", {r, p.in(c)}, &adapter.a});
+    slots.push_back({name + ".lora_B.weight", {p.out(c), r}, &adapter.b});
   }
 }
 
@@ -76,26 +96,11 @@ std::vector<TensorSlot> tensor_slots(const ModelConfig& c, ModelWeights& w) {
 }
 
 at::Tensor& projection_weight(LayerWeights& layer, const std::string& target) {
-  if (target == "q_proj") return layer.q_proj;
-  if (target == "k_proj") return layer.k_proj;
-  if (target == "v_proj") return layer.v_proj;
-  if (target == "o_proj") return layer.o_proj;
-  if (target == "gate_proj") return layer.gate_proj;
-  if (target == "up_proj") return layer.up_proj;
-  if (target == "down_proj") return layer.down_proj;
-  throw UserError("unknown LoRA target '" + target + "'");
+  return layer.*projection(target).weight;
 }
 
 LoraAdapter& lora_adapter(LayerWeights& layer, const std::string& target) {
-  LayerLora& l = layer.lora;
-  if (target == "q_proj") return l.q_proj;
-  if (target == "k_proj") return l.k_proj;
-  if (target == "v_proj") return l.v_proj;
-  if (target == "o_proj") return l.o_proj;
-  if (target == "gate_proj") return l.gate_proj;
-  if (target == "up_proj") return l.up_proj;
-  if (target == "down_proj") return l.down_proj;
-  throw UserError("unknown LoRA target '" + target + "'");
+  return layer.lora.*projection(target).adapter;
 }
 
 void set_lora_scales(const ModelConfig& config, ModelWeights& weights) {

@@ -4,11 +4,11 @@
 #include <cmath>
 #include <limits>
 
-#include "lincat/attention/chunked.h"
 #include "lincat/attention/form_support.h"
+#include "lincat/attention/hybrid_attention.h"
 #include "lincat/attention/key_sets.h"
-#include "lincat/attention/softmax.h"
-#include "lincat/model/layers.h"
+#include "lincat/attention/window.h"
+#include "lincat/model/decoder.h"
 
 namespace lincat::train {
 namespace {
@@ -31,10 +31,7 @@ std::vector<BlockMasks> block_masks(const ModelConfig& c, int64_t length, attent
     BlockMasks m;
     m.start = start;
     m.rows = std::min(block, length - start);
-    m.teacher = build_mask(m.rows, length, [&](int64_t r, int64_t j) {
-      const int64_t i = start + r;
-      return j <= i && (!c.sliding_window || i - j < *c.sliding_window);
-    }, device);
+    m.teacher = build_mask(m.rows, length, [&](int64_t r, int64_t j) { return attention::teacher_sees(start + r, j, c.sliding_window); }, device);
     m.softmax = build_mask(m.rows, length, [&](int64_t r, int64_t j) { return attention::in_softmax_set(mode, start + r, j, h); }, device);
     m.linear = build_mask(m.rows, length, [&](int64_t r, int64_t j) { return attention::in_linear_set(mode, start + r, j, h); }, device);
     blocks.push_back(std::move(m));
@@ -78,27 +75,25 @@ TransferLosses transfer_losses(const Model& model, const at::Tensor& ids, attent
       settings.attention_weight_weight > 0 ? block_masks(c, T, mode, settings.query_block, model.device)
                                            : std::vector<BlockMasks>{};
   TransferLosses losses;
-  // One teacher pass: each layer's q, k, v and softmax output feed the student's loss for that
-  // layer and then the teacher's residual stream; the logits are never computed.
-  at::Tensor stream = at::embedding(model.weights.embed_tokens, ids.to(model.device));  // [B, T, D]
-  const int64_t end = end_layer < 0 ? L : std::min(end_layer, L);
-  for (int64_t i = 0; i < end; ++i) {
+  // One teacher pass (no graph): each layer's q, k, v and softmax output feed the student's loss
+  // for that layer, then the teacher's residual stream; the logits are never computed.
+  const bool records_graph = at::GradMode::is_enabled();
+  const LayerAttention teacher = [&](int64_t layer, const QueryKeyValue& qkv) {
+    return layer_attention(model, layer, qkv, 0, attention::Mode::Softmax, nullptr, nullptr);
+  };
+  const LayerObserver transfer = [&](int64_t i, const at::Tensor&, const QueryKeyValue& qkv,
+                                    const at::Tensor& teacher_output) {  // [B, H, T, d]
+    if (i < first_layer) return;
+    at::AutoGradMode grad_mode(records_graph);
     const LayerWeights& layer = model.weights.layers[static_cast<size_t>(i)];
-    QueryKeyValue qkv;
-    at::Tensor teacher_output;  // [B, H, T, d]
-    {
-      at::NoGradGuard no_grad;
-      qkv = project_qkv(model, layer, rms_norm(stream, layer.input_norm, c.rms_norm_eps), 0);
-      teacher_output = attention::softmax_attention(qkv.q, qkv.k, qkv.v, 0, 0, c.sliding_window);
-    }
-    const bool trains = i >= first_layer;
-    if (trains && settings.output_mse_weight > 0) {
-      const at::Tensor student = attention::chunked_attention(qkv.q, qkv.k, qkv.v, layer.hybrid, h, mode);
+    if (settings.output_mse_weight > 0) {
+      const at::Tensor student =
+          attention::hybrid_attention(qkv.q, qkv.k, qkv.v, layer.hybrid, h, mode, attention::Form::Chunked);
       const at::Tensor mse = 1000.0 * (student.to(at::kFloat) - teacher_output.to(at::kFloat)).pow(2).mean();
       losses.output_mse += mse.item<double>() / static_cast<double>(L);
       if (backward) (mse * (scale * settings.output_mse_weight / static_cast<double>(L))).backward();
     }
-    if (trains && settings.attention_weight_weight > 0) {
+    if (settings.attention_weight_weight > 0) {
       const at::Tensor q = qkv.q.to(at::kFloat);                                      // [B, H, T, d]
       const at::Tensor keys = attention::detail::expand_kv(qkv.k.to(at::kFloat), H);  // [B, H, T, d]
       const double rows = static_cast<double>(B * H * T * L);
@@ -108,11 +103,10 @@ TransferLosses transfer_losses(const Model& model, const at::Tensor& ids, attent
         if (backward) (ce * (scale * settings.attention_weight_weight)).backward();
       }
     }
-    if (i + 1 < end) {
-      at::NoGradGuard no_grad;
-      stream = stream + project_output(layer, teacher_output);
-      stream = stream + mlp_block(layer, rms_norm(stream, layer.post_attention_norm, c.rms_norm_eps));
-    }
+  };
+  {
+    at::NoGradGuard no_grad;
+    run_layers(model, ids, 0, teacher, transfer, end_layer);
   }
   losses.total = settings.output_mse_weight * losses.output_mse + settings.attention_weight_weight * losses.attention_ce;
   return losses;

@@ -3,6 +3,7 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <sstream>
 
 #include "lincat/dist/process_group.h"
@@ -25,15 +26,135 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::vector<NamedParameter> stage_parameters(Model& model, int stage, bool train_feature_maps) {
-  std::vector<NamedParameter> out;
-  for (NamedParameter& p : trainable_tensors(model)) {
-    const bool lora = p.name.find(".lora_") != std::string::npos;
-    const bool trains = stage == 1 ? !lora : (lora || train_feature_maps);
-    p.tensor.requires_grad_(trains);
-    if (trains) out.push_back(p);
+// One stage of a conversion: what it trains, its loss and its schedule. run_conversion runs a
+// list of them in order with one loop; a new stage (calibration, a third stage) is a new value.
+struct ConversionStage {
+  StageTask task;                                         // its number, steps, settings (schedule) and loss
+  std::function<void()> prepare;                          // before it starts (stage 2: adds LoRA); may be empty
+  std::function<bool(const std::string& tensor)> trains;  // which of trainable_tensors() it trains
+};
+
+bool is_lora(const std::string& tensor) { return tensor.find(".lora_") != std::string::npos; }
+
+// What every stage's loss reads: the student, the teacher, the data and this rank's share of it.
+struct StageInputs {
+  const Recipe& recipe;
+  Model& student;
+  const Model& teacher;
+  const DataSplit& data;
+  BatchOrder& order;
+  int64_t micro_batch = 1;
+  dist::Group& group;
+  // Stage 1 layer parallel: each rank takes the whole batch and its block of layers.
+  bool layer_parallel = false;
+  dist::Slice layers;
+
+  // Data parallel: each rank takes its block of a step's global batch (and of the held-out set).
+  std::vector<int64_t> my_share(const std::vector<int64_t>& all) const {
+    return dist::rank_share(all, group.rank(), group.world_size());
   }
-  return out;
+};
+
+// A stage numbered `number` with the schedule `settings`, before its loss is set.
+ConversionStage new_stage(int number, const StageSettings& settings, const DataSettings& data) {
+  ConversionStage stage;
+  stage.task.stage = number;
+  stage.task.total_steps = stage_steps(settings, data);
+  stage.task.settings = settings;
+  return stage;
+}
+
+// Stage 1, attention transfer: feature maps and mixing logits learn to match the teacher's attention.
+ConversionStage attention_transfer_stage(const StageInputs& in) {
+  ConversionStage stage = new_stage(1, in.recipe.stage1, in.recipe.data);
+  stage.trains = [](const std::string& tensor) { return !is_lora(tensor); };
+  const auto losses = [&in](const at::Tensor& ids, double share, bool backward) {
+    return transfer_losses(in.student, ids, in.recipe.train_mode, in.recipe.stage1, share, backward, in.layers.begin,
+                           in.layers.end);
+  };
+  stage.task.train_step = [&in, losses](int64_t step) {
+    StepResult result;
+    TransferLosses sum;
+    const std::vector<int64_t> batch = in.order.batch(step);
+    const auto global = static_cast<int64_t>(batch.size());
+    for_micro_batches(in.data.train, in.layer_parallel ? batch : in.my_share(batch), global, in.micro_batch,
+                      [&](const at::Tensor& ids, const at::Tensor&, double share) {
+      const TransferLosses l = losses(ids, share, true);
+      sum.output_mse += share * l.output_mse;
+      sum.attention_ce += share * l.attention_ce;
+      sum.total += share * l.total;
+    });
+    result.loss = sum.total;
+    result.parts = {{"output_mse", sum.output_mse}, {"attention_ce", sum.attention_ce}};
+    return result;
+  };
+  if (in.data.held_out.count() > 0) {
+    stage.task.evaluate = [&in, losses] {
+      double total = 0;
+      const std::vector<int64_t> held = all_indices(in.data.held_out);
+      for_micro_batches(in.data.held_out, in.layer_parallel ? held : in.my_share(held), in.data.held_out.count(),
+                        in.micro_batch, [&](const at::Tensor& ids, const at::Tensor&, double share) {
+        total += share * losses(ids, share, false).total;
+      });
+      return total;
+    };
+  }
+  return stage;
+}
+
+// Stage 2, fine-tuning: LoRA adapters (and, if the recipe says, the feature maps) learn next-token
+// prediction, with an optional KL to the teacher and Scheduled Sliding-window Dropout.
+ConversionStage finetune_stage(const StageInputs& in) {
+  const Recipe& recipe = in.recipe;
+  ConversionStage stage = new_stage(2, recipe.stage2, recipe.data);
+  stage.prepare = [&in] {
+    torch::manual_seed(in.recipe.seed + 2);  // LoRA's A, the same in every run of this recipe
+    add_lora(in.student, in.recipe.stage2.lora);
+  };
+  const bool train_feature_maps = recipe.stage2.train_feature_maps;
+  stage.trains = [train_feature_maps](const std::string& tensor) { return is_lora(tensor) || train_feature_maps; };
+  const int64_t total_steps = stage.task.total_steps;
+  stage.task.train_step = [&in, total_steps](int64_t step) {
+    const Recipe& recipe = in.recipe;
+    std::mt19937_64 rng = step_generator(recipe.seed, 2, step);
+    torch::manual_seed(rng());  // LoRA dropout
+    const double fraction = static_cast<double>(step) / static_cast<double>(total_steps);
+    attention::HybridConfig hybrid = recipe.attention;
+    DropPlan drops;
+    StepResult result;
+    if (recipe.ssd.enabled) {
+      const double p = phase_value(recipe.ssd.drop_schedule, fraction);
+      if (!recipe.ssd.window_schedule.empty()) hybrid.window = static_cast<int>(phase_value(recipe.ssd.window_schedule, fraction));
+      drops = sample_drops(recipe.ssd.granularity, p, in.student.config.num_layers, in.student.config.num_heads, rng);
+      result.fields = {{"ssd_drop_probability", p}, {"ssd_drop_rate", drop_rate(drops)}, {"window", hybrid.window}};
+    }
+    FinetuneLosses sum;
+    const std::vector<int64_t> batch = in.order.batch(step);
+    for_micro_batches(in.data.train, in.my_share(batch), static_cast<int64_t>(batch.size()), in.micro_batch,
+                      [&](const at::Tensor& ids, const at::Tensor& mask, double share) {
+      const FinetuneLosses l = finetune_losses(in.student, &in.teacher, ids, mask, recipe.train_mode, hybrid, drops,
+                                               recipe.stage2.kl_weight, share, true);
+      sum.cross_entropy += share * l.cross_entropy;
+      sum.kl += share * l.kl;
+      sum.total += share * l.total;
+    });
+    result.loss = sum.total;
+    result.parts["cross_entropy"] = sum.cross_entropy;
+    if (recipe.stage2.kl_weight > 0) result.parts["kl"] = sum.kl;
+    return result;
+  };
+  if (in.data.held_out.count() > 0) {
+    stage.task.evaluate = [&in] {  // never drops: the model as it will run
+      double total = 0;
+      for_micro_batches(in.data.held_out, in.my_share(all_indices(in.data.held_out)), in.data.held_out.count(),
+                        in.micro_batch, [&](const at::Tensor& ids, const at::Tensor& mask, double share) {
+        total += share * finetune_losses(in.student, nullptr, ids, mask, in.recipe.train_mode, in.recipe.attention, {},
+                                         0, share, false).cross_entropy;
+      });
+      return total;
+    };
+  }
+  return stage;
 }
 
 void check_fresh_output(const ConvertOptions& o, const std::string& checkpoint) {
@@ -95,22 +216,20 @@ int run_conversion(const ConvertOptions& o, std::ostream& summary, std::ostream&
 
   const auto student = convert_init(*teacher, recipe.attention, recipe.default_mode);
   const int64_t per_step = std::max<int64_t>(1, recipe.data.tokens_per_step / T);
-  const int64_t micro_batch = std::min(recipe.data.micro_batch, per_step);
   BatchOrder order(data.train.count(), per_step, recipe.seed);
-  // Data parallel: each rank takes its block of a step's global batch (and of the held-out set).
-  // Stage 1 layer parallel: each rank takes the whole batch and its block of layers.
-  const auto my_share = [&](const std::vector<int64_t>& all) { return dist::rank_share(all, group.rank(), group.world_size()); };
   const bool layer_parallel = o.layer_parallel && group.distributed();
-  const dist::Slice my_layers = layer_parallel
-                                    ? dist::rank_slice(student->config.num_layers, group.rank(), group.world_size())
-                                    : dist::Slice{0, student->config.num_layers};
+  const StageInputs inputs{recipe, *student, *teacher, data, order, std::min(recipe.data.micro_batch, per_step), group,
+                           layer_parallel,
+                           layer_parallel ? dist::rank_slice(student->config.num_layers, group.rank(), group.world_size())
+                                          : dist::Slice{0, student->config.num_layers}};
+  std::vector<ConversionStage> stages = {attention_transfer_stage(inputs), finetune_stage(inputs)};
 
   TrainingState state;
   state.seed = recipe.seed;
   LoadedCheckpoint checkpoint;
   RunContext context{*student, checkpoint_path, (fs::path(o.out_dir) / kTrainingLogFile).string(), {},
                      Progress(progress_stream, terminal), recipe.checkpoint_interval, recipe.log_interval,
-                     o.stop_after_steps, 0, {}};
+                     o.test_hooks, 0, {}};
   context.group = &group;
   if (o.resume) {
     checkpoint = load_training_checkpoint(checkpoint_path);
@@ -121,119 +240,39 @@ int run_conversion(const ConvertOptions& o, std::ostream& summary, std::ostream&
     }
   }
   InterruptGuard interrupts;
-  const auto interrupted = [&](const TrainingState& s) {
-    progress_stream << "interrupted at stage " << s.stage << " step " << s.step << "; checkpoint saved to "
-                    << checkpoint_path << "; continue with --resume\n";
-    const int signal = InterruptGuard::signal_number();
-    return 128 + (signal ? signal : SIGINT);
-  };
 
-  if (state.stage == 1) {
-    AdamW optimiser(stage_parameters(*student, 1, false));
-    std::map<std::string, at::Tensor> best;
-    if (o.resume) {
-      restore_trainable(*student, checkpoint, checkpoint_path);
-      optimiser.load_state(checkpoint.tensors, state.optimiser_steps, checkpoint_path);
-      best = best_tensors(checkpoint);
-    }
-    StageTask task;
-    task.stage = 1;
-    task.total_steps = stage_steps(recipe.stage1, recipe.data);
-    task.settings = recipe.stage1;
-    task.tokens_per_step = per_step * T;
-    task.train_step = [&](int64_t step) {
-      StepResult result;
-      TransferLosses sum;
-      const std::vector<int64_t> batch = order.batch(step);
-      const auto global = static_cast<int64_t>(batch.size());
-      for_micro_batches(data.train, layer_parallel ? batch : my_share(batch), global, micro_batch,
-                        [&](const at::Tensor& ids, const at::Tensor&, double share) {
-        const TransferLosses l = transfer_losses(*student, ids, recipe.train_mode, recipe.stage1, share, true,
-                                                 my_layers.begin, my_layers.end);
-        sum.output_mse += share * l.output_mse;
-        sum.attention_ce += share * l.attention_ce;
-        sum.total += share * l.total;
-      });
-      result.loss = sum.total;
-      result.parts = {{"output_mse", sum.output_mse}, {"attention_ce", sum.attention_ce}};
-      return result;
-    };
-    if (data.held_out.count() > 0) {
-      task.evaluate = [&] {
-        double total = 0;
-        const std::vector<int64_t> held = all_indices(data.held_out);
-        for_micro_batches(data.held_out, layer_parallel ? held : my_share(held), data.held_out.count(), micro_batch,
-                          [&](const at::Tensor& ids, const at::Tensor&, double share) {
-          total += share * transfer_losses(*student, ids, recipe.train_mode, recipe.stage1, share, false,
-                                           my_layers.begin, my_layers.end).total;
-        });
-        return total;
-      };
-    }
-    if (run_stage(task, optimiser, state, best, context) == StageEnd::Interrupted) return interrupted(state);
-    const double seconds = state.seconds;
-    state = TrainingState{};
-    state.stage = 2;
-    state.seed = recipe.seed;
-    state.seconds = seconds;
-  }
-
-  const int64_t stage2_total = stage_steps(recipe.stage2, recipe.data);
-  if (stage2_total > 0) {
-    torch::manual_seed(recipe.seed + 2);  // LoRA's A, the same in every run of this recipe
-    add_lora(*student, recipe.stage2.lora);
-    AdamW optimiser(stage_parameters(*student, 2, recipe.stage2.train_feature_maps));
-    std::map<std::string, at::Tensor> best;
-    if (o.resume && checkpoint.state.stage == 2) {
-      restore_trainable(*student, checkpoint, checkpoint_path);
-      optimiser.load_state(checkpoint.tensors, state.optimiser_steps, checkpoint_path);
-      best = best_tensors(checkpoint);
-    }
-    StageTask task;
-    task.stage = 2;
-    task.total_steps = stage2_total;
-    task.settings = recipe.stage2;
-    task.tokens_per_step = per_step * T;
-    const int64_t layers = student->config.num_layers, heads = student->config.num_heads;
-    task.train_step = [&](int64_t step) {
-      std::mt19937_64 rng = step_generator(recipe.seed, 2, step);
-      torch::manual_seed(rng());  // LoRA dropout
-      const double fraction = static_cast<double>(step) / static_cast<double>(stage2_total);
-      attention::HybridConfig hybrid = recipe.attention;
-      DropPlan drops;
-      StepResult result;
-      if (recipe.ssd.enabled) {
-        const double p = phase_value(recipe.ssd.drop_schedule, fraction);
-        if (!recipe.ssd.window_schedule.empty()) hybrid.window = static_cast<int>(phase_value(recipe.ssd.window_schedule, fraction));
-        drops = sample_drops(recipe.ssd.granularity, p, layers, heads, rng);
-        result.fields = {{"ssd_drop_probability", p}, {"ssd_drop_rate", drop_rate(drops)}, {"window", hybrid.window}};
+  // The stage loop: each stage from where the run (or the interrupted one) left off.
+  for (ConversionStage& stage : stages) {
+    StageTask& task = stage.task;
+    if (state.stage > task.stage) continue;  // finished before an interruption
+    if (task.total_steps > 0) {
+      if (stage.prepare) stage.prepare();
+      std::vector<NamedParameter> parameters;
+      for (NamedParameter& p : trainable_tensors(*student)) {
+        const bool trains = stage.trains(p.name);
+        p.tensor.requires_grad_(trains);
+        if (trains) parameters.push_back(p);
       }
-      FinetuneLosses sum;
-      const std::vector<int64_t> batch = order.batch(step);
-      for_micro_batches(data.train, my_share(batch), static_cast<int64_t>(batch.size()), micro_batch,
-                        [&](const at::Tensor& ids, const at::Tensor& mask, double share) {
-        const FinetuneLosses l = finetune_losses(*student, teacher.get(), ids, mask, recipe.train_mode, hybrid, drops,
-                                                 recipe.stage2.kl_weight, share, true);
-        sum.cross_entropy += share * l.cross_entropy;
-        sum.kl += share * l.kl;
-        sum.total += share * l.total;
-      });
-      result.loss = sum.total;
-      result.parts["cross_entropy"] = sum.cross_entropy;
-      if (recipe.stage2.kl_weight > 0) result.parts["kl"] = sum.kl;
-      return result;
-    };
-    if (data.held_out.count() > 0) {
-      task.evaluate = [&] {  // never drops: the model as it will run
-        double total = 0;
-        for_micro_batches(data.held_out, my_share(all_indices(data.held_out)), data.held_out.count(), micro_batch,
-                          [&](const at::Tensor& ids, const at::Tensor& mask, double share) {
-          total += share * finetune_losses(*student, nullptr, ids, mask, recipe.train_mode, recipe.attention, {}, 0, share, false).cross_entropy;
-        });
-        return total;
-      };
+      AdamW optimiser(parameters);
+      std::map<std::string, at::Tensor> best;
+      if (o.resume && checkpoint.state.stage == task.stage) {
+        restore_trainable(*student, checkpoint, checkpoint_path);
+        optimiser.load_state(checkpoint.tensors, state.optimiser_steps, checkpoint_path);
+        best = best_tensors(checkpoint);
+      }
+      task.tokens_per_step = per_step * T;
+      if (run_stage(task, optimiser, state, best, context) == StageEnd::Interrupted) {
+        progress_stream << "interrupted at stage " << state.stage << " step " << state.step
+                        << "; checkpoint saved to " << checkpoint_path << "; continue with --resume\n";
+        const int signal = InterruptGuard::signal_number();
+        return 128 + (signal ? signal : SIGINT);
+      }
     }
-    if (run_stage(task, optimiser, state, best, context) == StageEnd::Interrupted) return interrupted(state);
+    TrainingState next;  // the next stage starts at its step 0; the training time carries on
+    next.stage = task.stage + 1;
+    next.seed = recipe.seed;
+    next.seconds = state.seconds;
+    state = next;
   }
 
   if (!group.writes_outputs()) return 0;  // rank 0 holds the same model and writes it

@@ -9,6 +9,7 @@
 #include "lincat/dist/settings.h"
 #include "lincat/model/model.h"
 #include "lincat/train/recipe.h"
+#include "lincat/train/test_hooks.h"
 
 namespace lincat::train {
 
@@ -19,7 +20,7 @@ struct ConvertOptions {
   std::string out_dir;
   Recipe recipe;          // resolved: overrides applied
   bool resume = false;
-  int64_t stop_after_steps = 0;  // test hook: checkpoint and stop as on SIGINT after N steps
+  TestHooks test_hooks;          // fault injection for tests; the defaults do nothing
   LoadOptions load;
   dist::Settings dist;          // world size 1: this process alone
   bool layer_parallel = false;  // stage 1: each rank trains a block of layers on the whole batch

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "lincat/util/error.h"
+#include "lincat/util/name_table.h"
 
 namespace lincat::train {
 namespace {
@@ -39,14 +40,15 @@ Example alpaca_example(const json& record, const std::string& where) {
 }
 
 // One record of a JSONL file or JSON array, as `format` (jsonl, alpaca or auto) says.
-Example parse_record(const json& record, const std::string& format, const std::string& where) {
+Example parse_record(const json& record, DataFormat format, const std::string& where) {
   if (!record.is_object()) throw UserError(where + ": expected a JSON object");
-  const bool alpaca = format == "alpaca" || (format == "auto" && record.contains("instruction"));
+  const bool alpaca =
+      format == DataFormat::Alpaca || (format == DataFormat::Auto && record.contains("instruction"));
   if (alpaca) return alpaca_example(record, where);
   return {"", string_field(record, "text", true, where)};
 }
 
-std::vector<Example> read_jsonl(const std::string& path, const std::string& text, const std::string& format) {
+std::vector<Example> read_jsonl(const std::string& path, const std::string& text, DataFormat format) {
   std::vector<Example> examples;
   std::istringstream lines(text);
   std::string line;
@@ -64,7 +66,7 @@ std::vector<Example> read_jsonl(const std::string& path, const std::string& text
   return examples;
 }
 
-std::vector<Example> read_json_array(const std::string& path, const std::string& text, const std::string& format) {
+std::vector<Example> read_json_array(const std::string& path, const std::string& text, DataFormat format) {
   json root;
   try {
     root = json::parse(text);
@@ -92,10 +94,29 @@ std::string alpaca_prompt(const std::string& instruction, const std::string& inp
          instruction + "\n\n### Input:\n" + input + "\n\n### Response:\n";
 }
 
-std::vector<Example> read_examples(const std::string& path, const std::string& format) {
+namespace {
+
+const util::NameTable<DataFormat>& data_format_table() {
+  static const util::NameTable<DataFormat> table = {{DataFormat::Auto, "auto"},
+                                                    {DataFormat::Text, "text"},
+                                                    {DataFormat::Jsonl, "jsonl"},
+                                                    {DataFormat::Alpaca, "alpaca"}};
+  return table;
+}
+
+}  // namespace
+
+std::string data_format_name(DataFormat format) { return util::name_of(data_format_table(), format); }
+
+DataFormat parse_data_format(const std::string& name) {
+  return util::parse_from(data_format_table(), name, "data format");
+}
+
+std::vector<Example> read_examples(const std::string& path, const std::string& format_name) {
+  const DataFormat format = parse_data_format(format_name);
   const std::string text = read_text(path);
   const std::string extension = std::filesystem::path(path).extension().string();
-  if (format == "text" || (format == "auto" && extension != ".jsonl" && extension != ".json")) {
+  if (format == DataFormat::Text || (format == DataFormat::Auto && extension != ".jsonl" && extension != ".json")) {
     return {Example{"", text}};
   }
   if (extension == ".json") return read_json_array(path, text, format);

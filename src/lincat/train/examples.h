@@ -17,6 +17,12 @@ struct Example {
   std::string text;
 };
 
+// The formats training data is read in; a setting names one (data.format).
+enum class DataFormat { Auto, Text, Jsonl, Alpaca };
+std::string data_format_name(DataFormat format);
+// UserError naming the valid formats for an unknown name.
+DataFormat parse_data_format(const std::string& name);
+
 // Reads `path` in `format` (auto, text, jsonl, alpaca; auto decides by extension: .jsonl lines
 // with `instruction` are Alpaca, with `text` plain; .json is an Alpaca array; anything else plain
 // text). UserError naming the file (and line) for an empty file, invalid JSON or a missing field.

@@ -243,7 +243,7 @@ int run_pretraining(const PretrainOptions& o, std::ostream& summary, std::ostrea
   state.seed = config.seed;
   RunContext context{*model, checkpoint_path, (fs::path(o.out_dir) / kTrainingLogFile).string(), {},
                      Progress(progress_stream, terminal), config.checkpoint_interval, config.log_interval,
-                     o.stop_after_steps, 0, parameters};
+                     o.test_hooks, 0, parameters};
   context.group = &group;
   AdamW optimiser(parameters);
   std::map<std::string, at::Tensor> best;

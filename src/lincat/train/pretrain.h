@@ -10,6 +10,7 @@
 #include "lincat/dist/settings.h"
 #include "lincat/model/model.h"
 #include "lincat/train/pretrain_config.h"
+#include "lincat/train/test_hooks.h"
 
 namespace lincat::train {
 
@@ -21,7 +22,7 @@ struct PretrainOptions {
                           // from, or an interrupted run's --out (the weights of its checkpoint)
   PretrainConfig config;  // resolved: overrides applied
   bool resume = false;
-  int64_t stop_after_steps = 0;  // test hook: checkpoint and stop as on SIGINT after N steps
+  TestHooks test_hooks;          // fault injection for tests; the defaults do nothing
   dist::Settings dist;           // world size 1: this process alone
 };
 

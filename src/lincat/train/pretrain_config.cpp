@@ -94,7 +94,7 @@ PretrainConfig load_pretrain_config(const std::string& name_or_path) {
     return config;
   }
   if (!std::filesystem::is_regular_file(name_or_path)) {
-    throw UserError("--config " + name_or_path + ": neither a config file nor a built-in config (teacher)");
+    throw UserError("pretraining config " + name_or_path + ": neither a config file nor a built-in config (teacher)");
   }
   config.name = std::filesystem::path(name_or_path).stem().string();
   apply_yaml_file(name_or_path, fields);

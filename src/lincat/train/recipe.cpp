@@ -5,10 +5,13 @@
 #include <functional>
 #include <map>
 
+#include "lincat/attention/hybrid_settings.h"
 #include "lincat/model/model_config.h"
 #include "lincat/train/builtin_recipes.h"
 #include "lincat/train/recipe_fields.h"
+#include "lincat/train/examples.h"
 #include "lincat/util/error.h"
+#include "lincat/util/name_table.h"
 
 namespace lincat::train {
 namespace {
@@ -51,13 +54,13 @@ Fields fields_of(Recipe& r) {
       named_field<attention::Mode>(r.train_mode, attention::parse_mode, attention::mode_name);
   f["attention.default_mode"] =
       named_field<attention::Mode>(r.default_mode, attention::parse_mode, attention::mode_name);
-  f["attention.window"] = plain_field(r.attention.window, "an integer");
-  f["attention.layout"] =
-      named_field<attention::Layout>(r.attention.layout, attention::parse_layout, attention::layout_name);
-  f["attention.sinks"] = plain_field(r.attention.sinks, "an integer");
-  f["attention.feature_map"] = named_field<attention::FeatureMapKind>(
-      r.attention.feature_map, attention::parse_feature_map, attention::feature_map_name);
-  f["attention.feature_dim"] = plain_field(r.attention.feature_dim, "an integer");
+  for (const attention::HybridSetting& setting : attention::hybrid_settings()) {
+    attention::HybridConfig& h = r.attention;
+    f["attention." + setting.name] =
+        setting.number ? plain_field(h.*setting.number, "an integer")
+                       : text_field([&h, setting](const std::string& text) { setting.set_text(h, text); },
+                                    [&h, setting] { return setting.text(h); });
+  }
   add_data_fields("data.", r.data, f);
   add_stage_fields("stage1.", r.stage1, f);
   f["stage1.output_mse_weight"] = plain_field(r.stage1.output_mse_weight, "a number");
@@ -136,15 +139,18 @@ void validate_data(const DataSettings& d, const std::string& c) {
         "data.tokens_per_step must be at least one sequence (data.sequence_length)");
   check(d.micro_batch >= 1, "data.micro_batch must be >= 1");
   check(d.eval_fraction >= 0 && d.eval_fraction < 1, "data.eval_fraction must be in [0, 1)");
-  check(d.format == "auto" || d.format == "text" || d.format == "jsonl" || d.format == "alpaca",
-        "data.format must be auto, text, jsonl or alpaca");
+  const auto parses = [&check](const std::string& setting, const std::function<void()>& parse) {
+    try {
+      parse();
+    } catch (const UserError& e) {
+      check(false, setting + ": " + e.what());
+    }
+  };
+  parses("data.format", [&d] { parse_data_format(d.format); });
   const SyntheticSettings& s = d.synthetic;
   check(s.share >= 0 && s.share < 1, "data.synthetic.share must be in [0, 1)");
   check(s.share == 0 || !s.kinds.empty(), "data.synthetic.kinds needs at least one kind when share > 0");
-  for (const std::string& kind : s.kinds) {
-    check(kind == "passkey" || kind == "associative_recall" || kind == "copy",
-          "data.synthetic.kinds: unknown kind '" + kind + "' (expected passkey, associative_recall or copy)");
-  }
+  for (const std::string& kind : s.kinds) parses("data.synthetic.kinds", [&kind] { parse_synthetic_kind(kind); });
   check(s.min_distance >= 1 && s.max_distance >= s.min_distance,
         "data.synthetic: need 1 <= min_distance <= max_distance");
   check(s.share == 0 || s.min_distance < d.sequence_length,
@@ -167,7 +173,7 @@ Recipe load_recipe(const std::string& name_or_path) {
   if (!std::filesystem::is_regular_file(name_or_path)) {
     std::string names;
     for (const std::string& n : builtin_recipe_names()) names += (names.empty() ? "" : ", ") + n;
-    throw UserError("--recipe " + name_or_path + ": neither a recipe file nor a built-in recipe (" + names + ")");
+    throw UserError("recipe " + name_or_path + ": neither a recipe file nor a built-in recipe (" + names + ")");
   }
   recipe.name = std::filesystem::path(name_or_path).stem().string();
   Fields fields = fields_of(recipe);
@@ -178,6 +184,34 @@ Recipe load_recipe(const std::string& name_or_path) {
 void apply_override(Recipe& recipe, const std::string& assignment) {
   Fields fields = fields_of(recipe);
   apply_assignment(assignment, fields, "stage1.steps=100");
+}
+
+namespace {
+
+const util::NameTable<SyntheticKind>& synthetic_kind_table() {
+  static const util::NameTable<SyntheticKind> table = {{SyntheticKind::Passkey, "passkey"},
+                                                       {SyntheticKind::AssociativeRecall, "associative_recall"},
+                                                       {SyntheticKind::Copy, "copy"}};
+  return table;
+}
+
+}  // namespace
+
+std::string synthetic_kind_name(SyntheticKind kind) { return util::name_of(synthetic_kind_table(), kind); }
+
+SyntheticKind parse_synthetic_kind(const std::string& name) {
+  return util::parse_from(synthetic_kind_table(), name, "kind");
+}
+
+void apply_overrides(Recipe& recipe, const RecipeOverrides& overrides) {
+  for (const std::string& assignment : overrides.assignments) apply_override(recipe, assignment);
+  const auto set_steps = [](StageSettings& stage, std::optional<int64_t> steps) {
+    if (!steps) return;
+    stage.steps = *steps;
+    stage.token_budget = 0;
+  };
+  set_steps(recipe.stage1, overrides.stage1_steps);
+  set_steps(recipe.stage2, overrides.stage2_steps);
 }
 
 void validate(const Recipe& r) {

@@ -3,6 +3,7 @@
 // resolved so that a run can be repeated exactly.
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -62,6 +63,12 @@ struct SsdSettings {
   std::vector<int64_t> window_schedule;  // empty: the attention window throughout
 };
 
+// The kinds of synthetic document; a setting names them (data.synthetic.kinds).
+enum class SyntheticKind { Passkey, AssociativeRecall, Copy };
+std::string synthetic_kind_name(SyntheticKind kind);
+// UserError "unknown kind '<name>'; valid: ..." for an unknown name.
+SyntheticKind parse_synthetic_kind(const std::string& name);
+
 // Long-range synthetic documents (train/synthetic.h) mixed into the training sequences: passkey
 // and associative-recall items rendered with the probes' templates, the answer appended.
 struct SyntheticSettings {
@@ -119,5 +126,14 @@ void validate_data(const DataSettings& data, const std::string& context);
 
 // Steps a stage runs: its token budget divided by tokens per step when set, else its steps.
 int64_t stage_steps(const StageSettings& stage, const DataSettings& data);
+
+// Changes to a loaded recipe: "key=value" assignments (as apply_override), then step counts that
+// replace a stage's steps and token budget.
+struct RecipeOverrides {
+  std::vector<std::string> assignments;
+  std::optional<int64_t> stage1_steps;
+  std::optional<int64_t> stage2_steps;
+};
+void apply_overrides(Recipe& recipe, const RecipeOverrides& overrides);
 
 }  // namespace lincat::train

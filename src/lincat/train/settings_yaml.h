@@ -61,18 +61,24 @@ Field list_field(std::vector<T>& values, const std::string& expected) {
           }};
 }
 
-// An enum-like setting stored as text: parse throws UserError for unknown names.
-template <typename T>
-Field named_field(T& value, std::function<T(const std::string&)> parse, std::function<std::string(T)> name) {
-  return {[&value, parse](const YAML::Node& n, const std::string& where) {
+// A setting stored as text: `set` throws UserError for a value it does not know.
+inline Field text_field(std::function<void(const std::string&)> set, std::function<std::string()> get) {
+  return {[set](const YAML::Node& n, const std::string& where) {
             const std::string text = yaml_scalar<std::string>(n, where, "a name");
             try {
-              value = parse(text);
+              set(text);
             } catch (const UserError& e) {
               throw UserError(where + ": " + e.what());
             }
           },
-          [&value, name] { return YAML::Node(name(value)); }};
+          [get] { return YAML::Node(get()); }};
+}
+
+// An enum-like setting stored as text: parse throws UserError for unknown names.
+template <typename T>
+Field named_field(T& value, std::function<T(const std::string&)> parse, std::function<std::string(T)> name) {
+  return text_field([&value, parse](const std::string& text) { value = parse(text); },
+                    [&value, name] { return name(value); });
 }
 
 // Reads YAML `text` (from `source`, named in messages) into `fields`. UserError naming the

@@ -99,7 +99,7 @@ StageEnd run_stage(const StageTask& task, AdamW& optimiser, TrainingState& state
     const int64_t step = state.step;
     const auto step_start = std::chrono::steady_clock::now();
     const double learning_rate = learning_rate_at(s.optimiser, step, task.total_steps, state.plateau_factor);
-    dist::maybe_kill_for_test(group.rank(), step + 1);
+    if (context.test_hooks.before_step) context.test_hooks.before_step(group.rank(), step + 1);
     optimiser.zero_grad();
     StepResult result = task.train_step(step);
     const bool stop_requested = reduce_step(group, optimiser, result);
@@ -145,7 +145,8 @@ StageEnd run_stage(const StageTask& task, AdamW& optimiser, TrainingState& state
                             static_cast<double>(task.tokens_per_step) / std::max(step_seconds, 1e-9),
                             per_step * static_cast<double>(task.total_steps - state.step));
     ++context.steps_this_run;
-    const bool stop_hook = context.stop_after_steps > 0 && context.steps_this_run >= context.stop_after_steps;
+    const int64_t stop_after = context.test_hooks.stop_after_steps;
+    const bool stop_hook = stop_after > 0 && context.steps_this_run >= stop_after;
     // Several processes stop on the request they summed at this step, so all stop together.
     const bool interrupted = group.distributed() ? stop_requested : InterruptGuard::requested();
     if (interrupted || stop_hook) {

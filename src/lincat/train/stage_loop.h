@@ -14,6 +14,7 @@
 #include "lincat/train/checkpoint.h"
 #include "lincat/train/progress.h"
 #include "lincat/train/recipe.h"
+#include "lincat/train/test_hooks.h"
 
 namespace lincat::train {
 
@@ -45,7 +46,7 @@ struct RunContext {
   Progress progress;
   int64_t checkpoint_interval = 50;
   int64_t log_interval = 1;
-  int64_t stop_after_steps = 0;  // test hook: act as on SIGINT after this many steps of this run
+  TestHooks test_hooks;
   int64_t steps_this_run = 0;
   std::vector<NamedParameter> checkpoint_tensors;  // the tensors checkpoints hold; empty: trainable_tensors(model)
   dist::Group* group = nullptr;  // the processes of the run; nullptr: this process alone

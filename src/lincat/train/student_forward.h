@@ -1,5 +1,7 @@
 // The stage-2 forward pass of a converted model, where Scheduled Sliding-window Dropout may run
-// some layers or heads in linear mode while the rest run in the training mode.
+// some layers or heads in linear mode while the rest run in the training mode. It is forward()'s
+// layer loop (model/decoder.h) with its own attention: without drops, and with the model's own
+// hybrid settings, its logits equal forward()'s in every mode.
 #pragma once
 #include <torch/torch.h>
 

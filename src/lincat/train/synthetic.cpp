@@ -77,13 +77,19 @@ eval::RenderedProbe render_copy(const Encoder& encode, const std::vector<int64_t
   return out;
 }
 
-eval::RenderedProbe render(const std::string& kind, const Encoder& encode, const std::vector<int64_t>& start,
+eval::RenderedProbe render(SyntheticKind kind, const Encoder& encode, const std::vector<int64_t>& start,
                            int64_t target, uint64_t stream_seed) {
   eval::ProbeRandom random(stream_seed);
   constexpr int kChoices = 4;  // as the probes draw them; only the answer is shown
-  if (kind == "passkey") return eval::render_passkey(encode, start, target, kChoices, random);
-  if (kind == "copy") return render_copy(encode, start, target, random);
-  return eval::render_recall(encode, start, target, kChoices, 4, random);
+  switch (kind) {
+    case SyntheticKind::Passkey:
+      return eval::render_passkey(encode, start, target, kChoices, random);
+    case SyntheticKind::Copy:
+      return render_copy(encode, start, target, random);
+    case SyntheticKind::AssociativeRecall:
+      return eval::render_recall(encode, start, target, kChoices, 4, random);
+  }
+  throw std::logic_error("unhandled synthetic kind");
 }
 
 }  // namespace
@@ -97,7 +103,8 @@ SyntheticDocument synthetic_document(const SyntheticSettings& s, const Encoder& 
   const uint64_t stream_seed = mix(static_cast<uint64_t>(draw.below(1ll << 62)));
   const std::vector<int64_t> start = bos >= 0 ? std::vector<int64_t>{bos} : std::vector<int64_t>{};
   const int64_t extra = eos >= 0 ? 1 : 0;
-  eval::RenderedProbe rendered = render(kind, encode, start, target, stream_seed);
+  const SyntheticKind parsed = parse_synthetic_kind(kind);
+  eval::RenderedProbe rendered = render(parsed, encode, start, target, stream_seed);
   // Too long for the sequence: shorten the distance by the excess and render the same draws again.
   // Token counts do not shrink exactly with the distance (pairs and filler come in whole
   // pieces), so each retry takes off a little more than the excess to avoid oscillating.
@@ -105,7 +112,7 @@ SyntheticDocument synthetic_document(const SyntheticSettings& s, const Encoder& 
     const int64_t excess = static_cast<int64_t>(rendered.answered.size()) + extra - max_tokens;
     if (excess <= 0) break;
     target = std::max<int64_t>(1, target - excess - attempt);
-    rendered = render(kind, encode, start, target, stream_seed);
+    rendered = render(parsed, encode, start, target, stream_seed);
   }
   if (static_cast<int64_t>(rendered.answered.size()) + extra > max_tokens) {
     throw UserError("data.synthetic: a " + kind + " document does not fit in data.sequence_length " +

@@ -1,4 +1,4 @@
-#include "lincat/attention/decode_state.h"
+#include "lincat/attention/hybrid_layer_state.h"
 
 namespace lincat::attention {
 

@@ -9,6 +9,7 @@ packages=(
   libgloo-dev                            # headers of c10d's Gloo process group (multi-process runs)
   libsentencepiece-dev sentencepiece     # tokenizer library (and spm_train for test fixtures)
   nlohmann-json3-dev libcli11-dev libyaml-cpp-dev
+  libpcre2-dev libicu-dev                # tokenizer.json: Unicode regex (Split), normal forms (NFC/NFKC)
   libgtest-dev libbenchmark-dev
   python3                                # scripts/build_heldout_tasks.py (and its test)
 )

@@ -14,6 +14,10 @@ packages=(
   python3                                # scripts/build_heldout_tasks.py (and its test)
 )
 
+# Node.js and npm run the tokenizer.json reference test (tests/tokenizer); any install will do.
+if ! command -v node > /dev/null; then packages+=(nodejs); fi
+if ! command -v npm > /dev/null; then packages+=(npm); fi
+
 missing=()
 for p in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

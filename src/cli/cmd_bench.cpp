@@ -56,6 +56,7 @@ void add_bench_command(CLI::App& app, Action& action) {
   });
 
   add_eval_bench_command(*bench, action);
+  add_tokenize_bench_command(*bench, action);
 
   auto train = std::make_shared<bench::TrainBenchOptions>();
   CLI::App* train_cmd = bench->add_subcommand("train", "stage-1 and stage-2 step cost against a teacher forward");

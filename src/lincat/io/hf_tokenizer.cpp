@@ -38,7 +38,7 @@ std::string config_token(const Json& config, const char* key, const std::string&
 
 class HfTokenizer : public Tokenizer {
  public:
-  HfTokenizer(const std::string& path, const std::string& config_path) : model_(hf::require(root(path), "model", path), path) {
+  HfTokenizer(const std::string& path, const std::string& config_path) : model_(hf::require(root(path), "model", path + ": "), path) {
     path_ = path;
     const Json& json = root(path);
     normalizer_ = hf::make_normalizer(json.value("normalizer", Json()), path + ": normalizer");
@@ -53,6 +53,8 @@ class HfTokenizer : public Tokenizer {
     for (int64_t id : special_suffix_) check_id(id, vocab_size(), path + ": post_processor");
     root_.reset();
     if (!config_path.empty()) read_config(config_path);
+    // Without a config naming it, BOS is the token the template puts first.
+    if (bos_id_ < 0 && !special_prefix_.empty()) bos_id_ = special_prefix_.front();
   }
 
   std::vector<int64_t> encode(const std::string& text) const override {
@@ -118,7 +120,7 @@ class HfTokenizer : public Tokenizer {
     if (!root_) {
       root_ = std::make_unique<Json>(read_json(path));
       if (!root_->is_object()) throw UserError(path + ": expected a JSON object at the top level");
-      const std::string type = hf::optional_string(hf::require(*root_, "model", path), "type", "BPE", path + ": model");
+      const std::string type = hf::optional_string(hf::require(*root_, "model", path + ": "), "type", "BPE", path + ": model");
       if (type != "BPE") hf::refuse(path + ": model", "model", type, "BPE");
     }
     return *root_;

@@ -12,6 +12,7 @@
 #include <mutex>
 
 #include "lincat/io/hf_tokenizer.h"
+#include "lincat/util/atomic_file.h"
 #include "lincat/util/error.h"
 #include "spm_module/spm_module.h"
 
@@ -174,12 +175,15 @@ std::string Tokenizer::find_in(const std::string& directory) {
   return "";
 }
 
+std::string Tokenizer::resolve(const std::string& path) {
+  if (!std::filesystem::is_directory(path)) return path;
+  const std::string file = find_in(path);
+  if (file.empty()) throw UserError(path + ": no tokenizer.json or tokenizer.model in this directory");
+  return file;
+}
+
 std::unique_ptr<Tokenizer> Tokenizer::load(const std::string& path) {
-  std::string file = path;
-  if (std::filesystem::is_directory(path)) {
-    file = find_in(path);
-    if (file.empty()) throw UserError(path + ": no tokenizer.json or tokenizer.model in this directory");
-  }
+  const std::string file = resolve(path);
   if (!std::filesystem::is_regular_file(file)) throw UserError(file + ": tokenizer file not found");
   if (looks_like_json(file)) return load_hf_tokenizer(file, sibling_config(file));
   return load_sentencepiece(file);
@@ -191,6 +195,21 @@ std::vector<int64_t> Tokenizer::encode_with_special(const std::string& text) con
   ids.insert(ids.end(), body.begin(), body.end());
   ids.insert(ids.end(), special_suffix_.begin(), special_suffix_.end());
   return ids;
+}
+
+std::string copy_tokenizer(const std::string& path, const std::string& directory) {
+  namespace fs = std::filesystem;
+  const std::string file = Tokenizer::resolve(path);
+  const bool json = looks_like_json(file);
+  std::vector<std::pair<std::string, std::string>> copies{{file, json ? "tokenizer.json" : "tokenizer.model"}};
+  const std::string config = sibling_config(file);
+  if (!config.empty()) copies.emplace_back(config, "tokenizer_config.json");
+  for (const auto& [from, name] : copies) {
+    const fs::path to = fs::path(directory) / name;
+    if (fs::exists(to) && fs::equivalent(from, to)) continue;
+    write_file_atomically(to.string(), read_whole_file(from));
+  }
+  return (fs::path(directory) / copies.front().second).string();
 }
 
 void Tokenizer::train(const std::string& flags) {

@@ -16,6 +16,8 @@ class Tokenizer {
   static std::unique_ptr<Tokenizer> load(const std::string& path);
   // The file load(directory) would read, or "" when the directory has neither.
   static std::string find_in(const std::string& directory);
+  // The tokenizer file `path` names: itself, or what find_in finds in a directory (UserError if none).
+  static std::string resolve(const std::string& path);
   virtual ~Tokenizer() = default;
 
   // The ids of `text` without added special tokens (Hugging Face's add_special_tokens=False).
@@ -46,5 +48,10 @@ class Tokenizer {
   std::string path_;
   std::vector<int64_t> special_prefix_, special_suffix_;
 };
+
+// Copies the tokenizer `path` (file or directory) into `directory` under its usual name
+// (tokenizer.json, with the tokenizer_config.json beside it, or tokenizer.model), unless it is
+// already that file. Returns the tokenizer file in `directory`.
+std::string copy_tokenizer(const std::string& path, const std::string& directory);
 
 }  // namespace lincat::io

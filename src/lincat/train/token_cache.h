@@ -18,8 +18,8 @@ struct TokenisedData {
 std::string default_cache_dir();
 
 // Reads, tokenises (with the tokenizer file `tokenizer_path`, "" when every record is
-// pre-tokenised) and packs `paths`, or loads
-// the result of an earlier identical call from `cache_dir`.
+// pre-tokenised) and packs `paths`, or loads the result of an earlier identical call from
+// `cache_dir`.
 TokenisedData tokenise_with_cache(const std::vector<std::string>& paths, const std::string& format,
                                   const std::string& tokenizer_path, int64_t sequence_length,
                                   const std::string& cache_dir);

@@ -36,6 +36,7 @@ struct TokenizeFlags {
   std::string file;
   std::string jsonl;
   bool no_special = false;
+  CLI::Option* text_given = nullptr;  // --text "" is an empty text, not a missing one
 };
 
 // --jsonl: one JSON string per input line; one {"ids", "plain", "decoded"} object per output line
@@ -63,7 +64,7 @@ int tokenize_jsonl(const io::Tokenizer& tokenizer, const std::string& path) {
 }
 
 int run_tokenize(const TokenizeFlags& flags) {
-  const int sources = !flags.text.empty() + !flags.file.empty() + !flags.jsonl.empty();
+  const int sources = (flags.text_given->count() > 0) + !flags.file.empty() + !flags.jsonl.empty();
   if (sources != 1) throw UserError("tokenize: give exactly one of --text, --file and --jsonl");
   const auto tokenizer = io::Tokenizer::load(flags.tokenizer);
   if (!flags.jsonl.empty()) return tokenize_jsonl(*tokenizer, flags.jsonl);
@@ -147,7 +148,7 @@ void add_tokenize_command(CLI::App& app, Action& action) {
   auto tokenize = std::make_shared<TokenizeFlags>();
   CLI::App* command = app.add_subcommand("tokenize", "print the token ids of a text, comma-separated");
   command->add_option("TOKENIZER", tokenize->tokenizer, kTokenizerHelp)->required();
-  command->add_option("--text", tokenize->text, "the text");
+  tokenize->text_given = command->add_option("--text", tokenize->text, "the text");
   command->add_option("--file", tokenize->file, "a file whose bytes are the text (newlines included)");
   command->add_option("--jsonl", tokenize->jsonl,
                       "one JSON string per line; prints {ids, plain (no special tokens), decoded} per line");

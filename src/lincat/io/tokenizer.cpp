@@ -6,9 +6,9 @@
 
 #include <cctype>
 #include <climits>
-#include <fstream>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <mutex>
 
 #include "lincat/io/hf_tokenizer.h"
@@ -90,7 +90,6 @@ const SpmModule& spm_module() {
   if (!failure.empty()) throw UserError(failure);  // an installation problem, not a bug: exit 2
   return module;
 }
-
 
 // A SentencePiece tokenizer.model. Like Hugging Face's LlamaTokenizer it adds BOS (and no EOS)
 // unless a tokenizer_config.json beside it says otherwise.

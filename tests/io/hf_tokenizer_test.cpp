@@ -115,7 +115,7 @@ TEST(HfTokenizer, DirectoryPrefersTokenizerJson) {
 TEST(HfTokenizer, RefusesBadFilesNamingTheField) {
   test::TempDir dir;
   const std::string not_json = write(dir, "{\"model\": {", "broken.json");
-  EXPECT_TRUE(contains(user_error_message([&] { Tokenizer::load(not_json); }), "broken.json: not valid JSON"));
+  EXPECT_TRUE(contains(user_error_message([&] { Tokenizer::load(not_json); }), "broken.json: invalid JSON"));
 
   json unigram = tiny_byte_level();
   unigram["model"]["type"] = "Unigram";

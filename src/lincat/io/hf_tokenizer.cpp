@@ -1,31 +1,18 @@
 #include "lincat/io/hf_tokenizer.h"
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "lincat/io/hf/added_tokens.h"
 #include "lincat/io/hf/bpe_model.h"
 #include "lincat/io/hf/components.h"
 #include "lincat/io/hf/text.h"
+#include "lincat/io/hf_config.h"
 #include "lincat/util/error.h"
 
 namespace lincat::io {
 namespace {
 
 using hf::Json;
-
-Json read_json(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw UserError(path + ": cannot open");
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  try {
-    return Json::parse(buffer.str());
-  } catch (const Json::parse_error& e) {
-    throw UserError(path + ": not valid JSON (" + e.what() + ")");
-  }
-}
 
 // A token as tokenizer_config.json writes it: "<s>" or {"content": "<s>", ...}.
 std::string config_token(const Json& config, const char* key, const std::string& path) {
@@ -118,7 +105,7 @@ class HfTokenizer : public Tokenizer {
   // The parsed file, kept only while the constructor runs.
   const Json& root(const std::string& path) {
     if (!root_) {
-      root_ = std::make_unique<Json>(read_json(path));
+      root_ = std::make_unique<Json>(read_json_file(path));
       if (!root_->is_object()) throw UserError(path + ": expected a JSON object at the top level");
       const std::string type = hf::optional_string(hf::require(*root_, "model", path + ": "), "type", "BPE", path + ": model");
       if (type != "BPE") hf::refuse(path + ": model", "model", type, "BPE");
@@ -176,7 +163,7 @@ class HfTokenizer : public Tokenizer {
   }
 
   void read_config(const std::string& config_path) {
-    const Json config = read_json(config_path);
+    const Json config = read_json_file(config_path);
     if (!config.is_object()) throw UserError(config_path + ": expected a JSON object");
     for (auto [key, target] : {std::pair<const char*, int64_t*>{"bos_token", &bos_id_}, {"eos_token", &eos_id_}}) {
       const std::string token = config_token(config, key, config_path);
@@ -223,7 +210,7 @@ std::string sibling_config(const std::string& tokenizer_file) {
 AddedSpecialTokens added_special_tokens(const std::string& config_path, bool default_bos, bool default_eos) {
   AddedSpecialTokens added{default_bos, default_eos};
   if (config_path.empty()) return added;
-  const Json config = read_json(config_path);
+  const Json config = read_json_file(config_path);
   added.bos = hf::optional_bool(config, "add_bos_token", default_bos, config_path);
   added.eos = hf::optional_bool(config, "add_eos_token", default_eos, config_path);
   return added;

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "lincat/io/hf/regex.h"
+#include "lincat/util/error.h"
 
 namespace lincat::io::hf {
 
@@ -35,6 +36,20 @@ std::string type_of(const Json& component, const std::string& where);  // its "t
 Regex pattern_of(const Json& owner, const std::string& where);
 // Replaces every match of `pattern` in `text` by `content`.
 void replace_all(const Regex& pattern, const std::string& content, std::string& text);
+// The components listed under `key` (a Sequence's "normalizers", "pretokenizers", ...), each
+// built by `make` with its place named ("...normalizers[2]"); null ones are left out.
+template <typename Part, typename Make>
+std::vector<std::unique_ptr<Part>> make_parts(const Json& config, const char* key, const std::string& where, Make make) {
+  const Json& list = require(config, key, where);
+  const std::string at = where + "." + key;
+  if (!list.is_array()) throw UserError(at + ": expected a list");
+  std::vector<std::unique_ptr<Part>> parts;
+  for (size_t i = 0; i < list.size(); ++i) {
+    auto part = make(list[i], at + "[" + std::to_string(i) + "]");
+    if (part) parts.push_back(std::move(part));
+  }
+  return parts;
+}
 [[noreturn]] void refuse(const std::string& where, const std::string& kind, const std::string& type,
                          const std::string& supported);
 

@@ -181,14 +181,7 @@ std::unique_ptr<Decoder> make_decoder(const Json& config, const std::string& whe
   if (config.is_null()) return nullptr;
   const std::string type = type_of(config, where);
   if (type == "Sequence") {
-    const Json& list = require(config, "decoders", where);
-    if (!list.is_array()) throw UserError(where + ".decoders: expected a list");
-    std::vector<std::unique_ptr<Decoder>> parts;
-    for (size_t i = 0; i < list.size(); ++i) {
-      auto part = make_decoder(list[i], where + ".decoders[" + std::to_string(i) + "]");
-      if (part) parts.push_back(std::move(part));
-    }
-    return std::make_unique<SequenceDecoder>(std::move(parts));
+    return std::make_unique<SequenceDecoder>(make_parts<Decoder>(config, "decoders", where, make_decoder));
   }
   if (type == "ByteLevel") return std::make_unique<ByteLevelDecoder>();
   if (type == "Replace") {

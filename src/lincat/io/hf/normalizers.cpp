@@ -107,14 +107,7 @@ std::unique_ptr<Normalizer> make_normalizer(const Json& config, const std::strin
   if (config.is_null()) return nullptr;
   const std::string type = type_of(config, where);
   if (type == "Sequence") {
-    const Json& list = require(config, "normalizers", where);
-    if (!list.is_array()) throw UserError(where + ".normalizers: expected a list");
-    std::vector<std::unique_ptr<Normalizer>> parts;
-    for (size_t i = 0; i < list.size(); ++i) {
-      auto part = make_normalizer(list[i], where + ".normalizers[" + std::to_string(i) + "]");
-      if (part) parts.push_back(std::move(part));
-    }
-    return std::make_unique<SequenceNormalizer>(std::move(parts));
+    return std::make_unique<SequenceNormalizer>(make_parts<Normalizer>(config, "normalizers", where, make_normalizer));
   }
   if (type == "Prepend") return std::make_unique<PrependNormalizer>(require_string(config, "prepend", where));
   if (type == "Replace") {

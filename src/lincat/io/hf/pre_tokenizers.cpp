@@ -206,14 +206,7 @@ std::unique_ptr<PreTokenizer> make_pre_tokenizer(const Json& config, const std::
   if (config.is_null()) return nullptr;
   const std::string type = type_of(config, where);
   if (type == "Sequence") {
-    const Json& list = require(config, "pretokenizers", where);
-    if (!list.is_array()) throw UserError(where + ".pretokenizers: expected a list");
-    std::vector<std::unique_ptr<PreTokenizer>> parts;
-    for (size_t i = 0; i < list.size(); ++i) {
-      auto part = make_pre_tokenizer(list[i], where + ".pretokenizers[" + std::to_string(i) + "]");
-      if (part) parts.push_back(std::move(part));
-    }
-    return std::make_unique<SequencePreTokenizer>(std::move(parts));
+    return std::make_unique<SequencePreTokenizer>(make_parts<PreTokenizer>(config, "pretokenizers", where, make_pre_tokenizer));
   }
   if (type == "Split") {
     return std::make_unique<SplitPreTokenizer>(pattern_of(config, where), behavior_of(config, where),

@@ -104,7 +104,8 @@ void add_generate_command(CLI::App& app, Action& action) {
   CLI::App* command = app.add_subcommand("generate", "generate text (or token ids) from a prompt");
   flags->model.add_to(*command);
   flags->model.add_attention_to(*command);
-  command->add_option("--prompt", flags->prompt, "prompt text (needs tokenizer.json or tokenizer.model; BOS as the tokenizer adds it)");
+  command->add_option("--prompt", flags->prompt,
+                      "prompt text (needs tokenizer.json or tokenizer.model; BOS as the tokenizer adds it)");
   command->add_option("--ids", flags->ids, "prompt as comma-separated token ids (no BOS is added)");
   command->add_option("--max-new-tokens", flags->generation.max_new_tokens, "tokens to generate")
       ->capture_default_str();

@@ -26,7 +26,7 @@ for name in llama3 llama2; do
   node scripts/bench_tokenizer.js "$cache/tokenizers-3.7.2/package" "$dir" "$text" 1 > "$out/lenml-$name.json"
   node -e '
     const [a, b, name, mb] = process.argv.slice(1).map((x, i) => i < 2 ? require(require("path").resolve(x)) : x);
-    const f = (x) => x.toFixed(2);
+    const f = (x) => x.toPrecision(3);
     console.log(`| ${name} | train.txt, ${mb} MB | ${f(a.encode_mb_per_s_first)} / ${f(a.encode_mb_per_s_best)} | ` +
       `${f(b.encode_mb_per_s_first)} | ${f(a.encode_mb_per_s_first / b.encode_mb_per_s_first)}x | ` +
       `${f(a.decode_mb_per_s_best)} | ${f(b.decode_mb_per_s_best)} | ${a.tokens === b.tokens ? "yes" : "NO"} (${a.tokens}) |`);

@@ -78,7 +78,11 @@ TEST(HfTokenizer, EncodesByRankAndDecodesBack) {
 
 TEST(HfTokenizer, PairMergesEqualStringMerges) {
   json pairs = tiny_byte_level();
-  pairs["model"]["merges"] = {{"h", "e"}, {"l", "l"}, {"he", "ll"}, {"hell", "o"}, {"Ġ", "w"}};
+  pairs["model"]["merges"] = json::array();
+  for (const auto& [a, b] : std::vector<std::pair<std::string, std::string>>{
+           {"h", "e"}, {"l", "l"}, {"he", "ll"}, {"hell", "o"}, {"Ġ", "w"}}) {
+    pairs["model"]["merges"].push_back(json::array({a, b}));
+  }
   test::TempDir a, b;
   const auto strings = Tokenizer::load(write(a, tiny_byte_level().dump()));
   const auto arrays = Tokenizer::load(write(b, pairs.dump()));

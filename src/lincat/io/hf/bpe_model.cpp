@@ -96,9 +96,10 @@ BpeModel::BpeModel(const Json& model, const std::string& where) {
       return found->second;
     };
     // With a continuing-subword prefix ("##"), the right part loses it in the merged token.
+    const int32_t left_id = id_of_part(left), right_id = id_of_part(right);
     const bool strip = prefix_length > 0 && right.compare(0, prefix_length, continuing_subword_prefix_) == 0;
     const int32_t merged = id_of_part(left + (strip ? right.substr(prefix_length) : right));
-    merges_[pair_key(id_of_part(left), id_of_part(right))] = {static_cast<int32_t>(rank), merged};
+    merges_[pair_key(left_id, right_id)] = {static_cast<int32_t>(rank), merged};
   }
 }
 

@@ -25,7 +25,8 @@ std::string config_token(const Json& config, const char* key, const std::string&
 
 class HfTokenizer : public Tokenizer {
  public:
-  HfTokenizer(const std::string& path, const std::string& config_path) : model_(hf::require(root(path), "model", path + ": "), path) {
+  HfTokenizer(const std::string& path, const std::string& config_path)
+      : model_(hf::require(root(path), "model", path + ": "), path) {
     path_ = path;
     const Json& json = root(path);
     normalizer_ = hf::make_normalizer(json.value("normalizer", Json()), path + ": normalizer");
@@ -33,7 +34,8 @@ class HfTokenizer : public Tokenizer {
     decoder_ = hf::make_decoder(json.value("decoder", Json()), path + ": decoder");
     read_added_tokens(json, path);
     build_id_table(path);
-    const hf::SpecialTokenFrame frame = hf::make_post_processor(json.value("post_processor", Json()), path + ": post_processor");
+    const hf::SpecialTokenFrame frame =
+        hf::make_post_processor(json.value("post_processor", Json()), path + ": post_processor");
     special_prefix_ = frame.prefix;
     special_suffix_ = frame.suffix;
     for (int64_t id : special_prefix_) check_id(id, vocab_size(), path + ": post_processor");

@@ -2,10 +2,14 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
+
+#include "lincat/io/tokenizer.h"
+#include "lincat/util/error.h"
 
 namespace lincat::fuzz {
 
@@ -33,6 +37,24 @@ std::string write_input(const std::string& name, const uint8_t* data, std::size_
   out.write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(size));
   if (!out.flush()) throw std::runtime_error("cannot write " + path);
   return path;
+}
+
+void exercise_tokenizer(const std::string& path, const std::string& text) {
+  std::unique_ptr<io::Tokenizer> tokenizer;
+  try {
+    tokenizer = io::Tokenizer::load(path);
+  } catch (const UserError&) {
+    return;
+  }
+  try {
+    const std::vector<int64_t> ids = tokenizer->encode_with_special(text);
+    tokenizer->decode(ids);
+    tokenizer->decode(ids, /*skip_special=*/true);
+    for (int64_t id = 0; id < std::min<int64_t>(tokenizer->vocab_size(), 64); ++id) tokenizer->piece(id);
+    tokenizer->bos_id();
+    tokenizer->eos_id();
+  } catch (const UserError&) {
+  }
 }
 
 }  // namespace lincat::fuzz

@@ -9,11 +9,16 @@ packages=(
   libgloo-dev                            # headers of c10d's Gloo process group (multi-process runs)
   libsentencepiece-dev sentencepiece     # tokenizer library (and spm_train for test fixtures)
   nlohmann-json3-dev libcli11-dev libyaml-cpp-dev
+  libpcre2-dev libicu-dev                # tokenizer.json: Unicode regex (Split), normal forms (NFC/NFKC)
   libgtest-dev libbenchmark-dev
   python3                                # scripts/build_heldout_tasks.py (and its test)
   python3-dev pybind11-dev python3-torch # the Python module `lincat` (python/): headers, bindings, torch
   python3-pytest                         # its test suite (tests/python), run by ctest
 )
+
+# Node.js and npm run the tokenizer.json reference test (tests/tokenizer); any install will do.
+if ! command -v node > /dev/null; then packages+=(nodejs); fi
+if ! command -v npm > /dev/null; then packages+=(npm); fi
 
 missing=()
 for p in "${packages[@]}"; do

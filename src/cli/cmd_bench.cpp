@@ -54,6 +54,7 @@ void add_bench_command(CLI::App& app, Action& action) {
   });
 
   add_eval_bench_command(*bench, action);
+  add_tokenize_bench_command(*bench, action);
 
   auto train = std::make_shared<bench::TrainBenchOptions>();
   auto train_hybrid = std::make_shared<HybridFlags>();

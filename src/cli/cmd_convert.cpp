@@ -69,7 +69,7 @@ void add_convert_command(CLI::App& app, Action& action) {
   command->add_option("--data", flags->data, "training data: .txt, .jsonl (text or Alpaca fields), .json (Alpaca)")
       ->required();
   command->add_option("--out", flags->out, "output directory: model, recipe.yaml, train_log.jsonl")->required();
-  command->add_option("--tokenizer", flags->tokenizer, "SentencePiece model (default: MODEL/tokenizer.model)");
+  command->add_option("--tokenizer", flags->tokenizer, "tokenizer.json or tokenizer.model (default: MODEL/tokenizer.json, else MODEL/tokenizer.model)");
   command->add_flag("--resume", flags->resume, "continue the interrupted run in --out from its checkpoint");
   flags->seed_given = command->add_option("--seed", flags->seed, "random seed (overrides the recipe)");
   flags->changes.add_to(*command, "the recipe's");

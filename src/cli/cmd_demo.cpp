@@ -9,6 +9,7 @@
 #include "cli/commands.h"
 #include "cli/flags.h"
 #include "lincat/demo/demo.h"
+#include "lincat/io/tokenizer.h"
 #include "lincat/train/progress.h"
 #include "lincat/util/error.h"
 #include "lincat/util/threads.h"
@@ -50,8 +51,9 @@ demo::DemoOptions demo_options(const DemoFlags& f) {
   demo::DemoOptions o;
   o.teacher = f.model.directory;
   require_directory("--teacher", o.teacher, "expected a Hugging Face model directory");
-  for (const char* file : {"config.json", "tokenizer.model"}) {
-    require_file("--teacher", (fs::path(o.teacher) / file).string(), std::string("the teacher's ") + file);
+  require_file("--teacher", (fs::path(o.teacher) / "config.json").string(), "the teacher's config.json");
+  if (io::Tokenizer::find_in(o.teacher).empty()) {
+    throw UserError("--teacher " + o.teacher + ": no tokenizer.json or tokenizer.model (the teacher's tokenizer)");
   }
   o.conversion_data = f.data;
   require_file("--data", o.conversion_data, "the text the recipes convert on");
@@ -107,7 +109,7 @@ void add_demo_command(CLI::App& app, Action& action) {
   flags->model.directory = in_source_tree("models/teacher");
   CLI::App* command = app.add_subcommand(
       "demo", "convert the bundled teacher with every demo recipe, diagnose each, write a report (the main job)");
-  command->add_option("--teacher", flags->model.directory, "teacher model directory (with tokenizer.model)")
+  command->add_option("--teacher", flags->model.directory, "teacher model directory (with tokenizer.json or tokenizer.model)")
       ->capture_default_str();
   add_device_flags(*command, flags->model.device, &flags->model.dtype);
   command->add_option("--data", flags->data, "conversion text")->capture_default_str();

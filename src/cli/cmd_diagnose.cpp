@@ -28,6 +28,7 @@ int run_diagnose(const DiagnoseFlags& flags) {
   settings.limit = flags.tasks.limit;
   settings.probe_items = flags.probe_items;
   settings.seed = flags.seed;
+  settings.add_bos = eval::parse_add_bos(flags.tasks.add_bos);
   const LoadOptions options = flags.model.load_options();
   const auto model = load_model(flags.model.directory, options);
   const auto base = load_model(flags.base, options);

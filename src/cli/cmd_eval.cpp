@@ -11,6 +11,7 @@
 #include "lincat/eval/results_report.h"
 #include "lincat/eval/scorer.h"
 #include "lincat/eval/text_encoder.h"
+#include "lincat/train/examples.h"
 #include "lincat/util/atomic_file.h"
 #include "lincat/util/error.h"
 #include "lincat/util/threads.h"
@@ -27,18 +28,37 @@ struct EvalFlags {
   std::string output;
 };
 
-eval::TaskResult text_result(const Model& model, attention::Mode mode, const io::Tokenizer& tokenizer,
-                             const std::string& path, int64_t window, int64_t stride) {
+// A .jsonl text file holds pre-tokenised documents ({"input_ids", "labels"?}), scored as one
+// stream of ids without any BOS added (their bytes are unknown: no per-byte metrics).
+eval::PerplexityResult text_perplexity(const Model& model, attention::Mode mode, const io::Tokenizer& tokenizer,
+                                       eval::AddBos add_bos, const std::string& path, int64_t window,
+                                       int64_t stride) {
+  if (std::filesystem::path(path).extension() == ".jsonl") {
+    std::vector<int64_t> tokens;
+    std::vector<bool> targets;
+    for (const train::Example& example : train::read_examples(path, "jsonl")) {
+      if (example.ids.empty()) throw UserError(path + ": eval --text reads JSONL records with input_ids only");
+      tokens.insert(tokens.end(), example.ids.begin(), example.ids.end());
+      targets.insert(targets.end(), example.targets.begin(), example.targets.end());
+    }
+    return eval::strided_perplexity(model, mode, tokens, 0, window, stride, targets);
+  }
   const std::string text = eval::read_text_file(path);
   if (text.empty()) throw UserError(path + ": empty text file");
-  const std::vector<int64_t> tokens = eval::bos_encoder(tokenizer, model)(text);
-  const eval::PerplexityResult p =
-      eval::strided_perplexity(model, mode, tokens, static_cast<int64_t>(text.size()), window, stride);
+  const std::vector<int64_t> tokens = eval::bos_encoder(tokenizer, model, add_bos)(text);
+  return eval::strided_perplexity(model, mode, tokens, static_cast<int64_t>(text.size()), window, stride);
+}
+
+eval::TaskResult text_result(const Model& model, attention::Mode mode, const io::Tokenizer& tokenizer,
+                             eval::AddBos add_bos, const std::string& path, int64_t window, int64_t stride) {
+  const eval::PerplexityResult p = text_perplexity(model, mode, tokenizer, add_bos, path, window, stride);
   eval::TaskResult result;
   result.task = "text:" + std::filesystem::path(path).filename().string();
-  result.metrics = {{"token_perplexity", {p.token_perplexity, std::nullopt}},
-                    {"bits_per_byte", {p.bits_per_byte, std::nullopt}},
-                    {"byte_perplexity", {p.byte_perplexity, std::nullopt}}};
+  result.metrics = {{"token_perplexity", {p.token_perplexity, std::nullopt}}};
+  if (p.bytes > 0) {
+    result.metrics["bits_per_byte"] = {p.bits_per_byte, std::nullopt};
+    result.metrics["byte_perplexity"] = {p.byte_perplexity, std::nullopt};
+  }
   result.items = p.tokens;
   return result;
 }
@@ -48,6 +68,7 @@ int run_eval(const EvalFlags& flags) {
   const std::vector<eval::Task> tasks = flags.tasks.load_tasks();
   const auto model = load_model(flags.model.directory, flags.model.load_options());
   const auto tokenizer = io::Tokenizer::load(eval::tokenizer_path(flags.tasks.tokenizer, *model));
+  const eval::AddBos add_bos = eval::parse_add_bos(flags.tasks.add_bos);
   const std::vector<attention::Mode> modes = flags.model.modes(*model);
   const int64_t window = flags.window > 0 ? flags.window : model->config.max_position_embeddings;
   const int64_t stride = flags.stride > 0 ? flags.stride : std::max<int64_t>(1, window / 2);
@@ -56,9 +77,9 @@ int run_eval(const EvalFlags& flags) {
   eval::EvalRun run;
   nlohmann::json mode_names = nlohmann::json::array();
   for (attention::Mode mode : modes) {
-    eval::ModeResults results{mode, run_tasks(*model, mode, *tokenizer, tasks, flags.tasks.limit)};
+    eval::ModeResults results{mode, run_tasks(*model, mode, *tokenizer, tasks, flags.tasks.limit, add_bos)};
     for (const std::string& path : flags.texts) {
-      results.tasks.push_back(text_result(*model, mode, *tokenizer, path, window, stride));
+      results.tasks.push_back(text_result(*model, mode, *tokenizer, add_bos, path, window, stride));
     }
     run.modes.push_back(std::move(results));
     mode_names.push_back(attention::mode_name(mode));
@@ -77,7 +98,10 @@ int run_eval(const EvalFlags& flags) {
                 {"texts", flags.texts},
                 {"perplexity_window", window},
                 {"perplexity_stride", stride},
-                {"acc_norm_divisor", "choice length in UTF-8 bytes"}};
+                {"acc_norm_divisor", "choice length in UTF-8 bytes"},
+                {"tokenizer", tokenizer->path()},
+                {"add_bos", flags.tasks.add_bos},
+                {"bos_added", eval::adds_bos(add_bos, *tokenizer, *model)}};
 
   const std::string table = eval::results_markdown(run);
   std::cout << table;

@@ -19,7 +19,10 @@ void TaskFlags::add_to(CLI::App& command, bool tasks_required) {
   command.add_option("--limit", limit, "score only the first N items of each task (0: all)")->capture_default_str();
   command.add_option("--num-fewshot", num_fewshot, "few-shot examples, for mmlu (from its dev split); other tasks stay zero-shot")
       ->capture_default_str();
-  command.add_option("--tokenizer", tokenizer, "SentencePiece model (default: MODEL/tokenizer.model)");
+  command.add_option("--tokenizer", tokenizer,
+                     "tokenizer.json or tokenizer.model (default: MODEL/tokenizer.json, else MODEL/tokenizer.model)");
+  command.add_option("--add-bos", add_bos, "BOS in front of each text: auto (as the tokenizer adds it), yes or no")
+      ->capture_default_str();
 }
 
 std::vector<std::string> TaskFlags::task_names() const { return tasks.empty() ? std::vector<std::string>{} : split_list(tasks, "--tasks"); }
@@ -47,9 +50,9 @@ std::vector<eval::Task> TaskFlags::load_tasks() const {
 }
 
 std::vector<eval::TaskResult> run_tasks(const Model& model, attention::Mode mode, const io::Tokenizer& tokenizer,
-                                        const std::vector<eval::Task>& tasks, int64_t limit) {
+                                        const std::vector<eval::Task>& tasks, int64_t limit, eval::AddBos add_bos) {
   const eval::Scorer scorer(model, mode, model.config.max_position_embeddings);
-  const eval::Encoder encode = eval::bos_encoder(tokenizer, model);
+  const eval::Encoder encode = eval::bos_encoder(tokenizer, model, add_bos);
   std::vector<eval::TaskResult> results;
   for (const eval::Task& task : tasks) results.push_back(eval::evaluate_task(scorer, encode, task, limit));
   return results;

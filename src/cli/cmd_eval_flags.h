@@ -8,6 +8,7 @@
 
 #include "lincat/attention/modes.h"
 #include "lincat/eval/evaluate.h"
+#include "lincat/eval/text_encoder.h"
 #include "lincat/eval/task.h"
 #include "lincat/io/tokenizer.h"
 #include "lincat/model/model.h"
@@ -19,7 +20,8 @@ struct TaskFlags {
   std::string data_dir = ".";
   int64_t limit = 0;
   int num_fewshot = 0;
-  std::string tokenizer;  // empty: MODEL/tokenizer.model
+  std::string tokenizer;  // empty: MODEL/tokenizer.json, else MODEL/tokenizer.model
+  std::string add_bos = "auto";
 
   void add_to(CLI::App& command, bool tasks_required);
   std::vector<std::string> task_names() const;  // UserError for an empty name
@@ -29,6 +31,7 @@ struct TaskFlags {
 
 // Every task through one scorer (max length: the model's max_position_embeddings).
 std::vector<eval::TaskResult> run_tasks(const Model& model, attention::Mode mode, const io::Tokenizer& tokenizer,
-                                        const std::vector<eval::Task>& tasks, int64_t limit);
+                                        const std::vector<eval::Task>& tasks, int64_t limit,
+                                        eval::AddBos add_bos = eval::AddBos::Auto);
 
 }  // namespace lincat::cli

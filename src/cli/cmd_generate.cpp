@@ -55,17 +55,19 @@ int run_generate(const GenerateFlags& flags) {
   const auto model = load_model(flags.model.directory, flags.model.load_options());
   use_threads_for(model->config.hidden_size, 1);  // the decode steps, one token per call, dominate
 
-  const std::string tokenizer_path = (std::filesystem::path(flags.model.directory) / "tokenizer.model").string();
+  const std::string tokenizer_path = io::Tokenizer::find_in(flags.model.directory);
   std::unique_ptr<io::Tokenizer> tokenizer;
-  if (std::filesystem::exists(tokenizer_path)) tokenizer = io::Tokenizer::load(tokenizer_path);
+  if (!tokenizer_path.empty()) tokenizer = io::Tokenizer::load(tokenizer_path);
 
   std::vector<int64_t> prompt;
   if (!flags.ids.empty()) {
     prompt = parse_id_list(flags.ids, "--ids");
     check_token_ids(*model, prompt, "--ids");
   } else {
-    if (!tokenizer) throw UserError("--prompt needs " + tokenizer_path + "; give --ids instead");
-    if (model->config.bos_token_id) prompt.push_back(*model->config.bos_token_id);
+    if (!tokenizer) {
+      throw UserError("--prompt needs " + flags.model.directory + "/tokenizer.json or tokenizer.model; give --ids instead");
+    }
+    prompt = tokenizer->special_prefix();  // BOS where the tokenizer puts one (Hugging Face's tokenizer(prompt))
     const std::vector<int64_t> text_ids = tokenizer->encode(flags.prompt);
     prompt.insert(prompt.end(), text_ids.begin(), text_ids.end());
     check_token_ids(*model, prompt, "--prompt (tokenizer and model disagree on the vocabulary)");
@@ -104,7 +106,8 @@ void add_generate_command(CLI::App& app, Action& action) {
   CLI::App* command = app.add_subcommand("generate", "generate text (or token ids) from a prompt");
   flags->model.add_to(*command);
   flags->model.add_attention_to(*command);
-  command->add_option("--prompt", flags->prompt, "prompt text (needs tokenizer.model; BOS is added)");
+  command->add_option("--prompt", flags->prompt,
+                      "prompt text (needs tokenizer.json or tokenizer.model; BOS as the tokenizer adds it)");
   command->add_option("--ids", flags->ids, "prompt as comma-separated token ids (no BOS is added)");
   command->add_option("--max-new-tokens", flags->generation.max_new_tokens, "tokens to generate")
       ->capture_default_str();

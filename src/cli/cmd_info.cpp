@@ -35,10 +35,10 @@ int run_info(const InfoFlags& flags) {
   for (const std::string& file : model->weight_files) {
     std::cout << "  " << file << " (" << std::filesystem::file_size(file) << " bytes)\n";
   }
-  const std::string tokenizer_path = (std::filesystem::path(model->directory) / "tokenizer.model").string();
-  if (std::filesystem::exists(tokenizer_path)) {
+  const std::string tokenizer_path = io::Tokenizer::find_in(model->directory);
+  if (!tokenizer_path.empty()) {
     const auto tokenizer = io::Tokenizer::load(tokenizer_path);
-    std::cout << "  " << tokenizer_path << " (SentencePiece, " << tokenizer->vocab_size() << " pieces)\n";
+    std::cout << "  " << tokenizer_path << " (" << tokenizer->describe() << ")\n";
   } else {
     std::cout << "tokenizer:      none (commands take token ids)\n";
   }

@@ -31,7 +31,7 @@ int run_pretrain(const PretrainFlags& flags) {
   options.tokenizer = flags.tokenizer;
   options.init_from = flags.init;
   // A run that continues another model keeps that model's tokenizer unless told otherwise.
-  if (!flags.init.empty() && flags.tokenizer.empty()) options.tokenizer = flags.init + "/tokenizer.model";
+  if (!flags.init.empty() && flags.tokenizer.empty()) options.tokenizer = flags.init;
   options.resume = flags.resume;
   options.test_hooks = flags.test_hooks.hooks();
   std::string device = "cpu";  // pretraining runs on the CPU
@@ -54,7 +54,9 @@ void add_pretrain_command(CLI::App& app, Action& action) {
   command->add_option("--out", flags->out, "output directory: model, tokenizer, pretrain.yaml, train_log.jsonl")
       ->required();
   command->add_option("--config", flags->config, "config YAML file or built-in: teacher (default)");
-  command->add_option("--tokenizer", flags->tokenizer, "SentencePiece model to use (default: train one on --data)");
+  command->add_option("--tokenizer", flags->tokenizer,
+                      "tokenizer.json or tokenizer.model, or a directory with one (default: train a SentencePiece "
+                      "model on --data)");
   command->add_option("--init", flags->init,
                       "start from this model directory's weights (same shape) instead of random ones, or from an "
                       "interrupted run's --out (its checkpoint's weights); its tokenizer unless --tokenizer");

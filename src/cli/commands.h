@@ -24,5 +24,8 @@ void add_merge_command(CLI::App& app, Action& action);
 void add_export_command(CLI::App& app, Action& action);
 void add_pretrain_command(CLI::App& app, Action& action);
 void add_demo_command(CLI::App& app, Action& action);
+// `lincat tokenize` and `lincat detokenize`; `lincat bench tokenize`, added to the bench command.
+void add_tokenize_command(CLI::App& app, Action& action);
+void add_tokenize_bench_command(CLI::App& bench, Action& action);
 
 }  // namespace lincat::cli

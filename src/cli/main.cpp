@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
   lincat::cli::add_random_model_command(app, action);
   lincat::cli::add_eval_command(app, action);
   lincat::cli::add_diagnose_command(app, action);
+  lincat::cli::add_tokenize_command(app, action);
 
   std::string names;
   bool known = false;

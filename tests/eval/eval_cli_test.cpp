@@ -61,7 +61,7 @@ TEST(EvalCli, SeveralModesOnOneConvertedModel) {
 TEST(EvalCli, BadInputExitsTwoWithTheReason) {
   const auto no_tokenizer = run_lincat("eval " + kLlamaFixture + " --tasks piqa --data-dir " + kEvalData);
   EXPECT_EQ(no_tokenizer.exit_code, 2);
-  EXPECT_NE(no_tokenizer.err.find("has no tokenizer.model; pass one with --tokenizer"), std::string::npos)
+  EXPECT_NE(no_tokenizer.err.find("has no tokenizer.json or tokenizer.model; pass one with --tokenizer"), std::string::npos)
       << no_tokenizer.err;
   const auto bad_line = run_lincat("eval " + kLlamaFixture + " --tokenizer " + kTinyTokenizer +
                                    " --tasks piqa --data-dir " + kEvalData + "/malformed");

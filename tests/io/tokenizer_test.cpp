@@ -30,8 +30,12 @@ TEST(Tokenizer, NamesAMissingOrInvalidFile) {
   EXPECT_TRUE(lincat::test::contains(
       lincat::test::user_error_message([] { lincat::io::Tokenizer::load("/nonexistent/tokenizer.model"); }),
       "/nonexistent/tokenizer.model"));
+  // A JSON file is read as tokenizer.json: config.json has no "model".
   EXPECT_TRUE(lincat::test::contains(
       lincat::test::user_error_message([] { lincat::io::Tokenizer::load(LINCAT_TEST_DATA "/hf-reference/llama-gqa/config.json"); }),
+      "config.json: model: missing"));
+  EXPECT_TRUE(lincat::test::contains(
+      lincat::test::user_error_message([] { lincat::io::Tokenizer::load(LINCAT_TEST_DATA "/hf-reference/README.md"); }),
       "not a valid SentencePiece model"));
 }
 

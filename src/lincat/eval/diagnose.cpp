@@ -20,7 +20,7 @@ ModeScores score_mode(const Model& model, attention::Mode mode, const std::strin
                       const ProbeSettings& probe_settings, int64_t window) {
   ModeScores scores;
   scores.name = name;
-  const Encoder encode = bos_encoder(tokenizer, model);
+  const Encoder encode = bos_encoder(tokenizer, model, settings.add_bos);
   const Scorer task_scorer(model, mode, model.config.max_position_embeddings);
   for (const Task& task : settings.tasks) scores.tasks.push_back(evaluate_task(task_scorer, encode, task, settings.limit));
   scores.task_average = task_average(scores.tasks);
@@ -137,7 +137,7 @@ DiagnoseReport diagnose(const Model& model, const std::string& model_name, const
   }
   report.usage = measure_component_usage(model, sequences);
 
-  const Encoder encode = bos_encoder(tokenizer, model);
+  const Encoder encode = bos_encoder(tokenizer, model, settings.add_bos);
   for (const Task& task : settings.tasks) {
     const size_t count = settings.limit > 0 ? std::min(task.items.size(), static_cast<size_t>(settings.limit))
                                             : task.items.size();

@@ -10,6 +10,7 @@
 #include "lincat/eval/component_usage.h"
 #include "lincat/eval/evaluate.h"
 #include "lincat/eval/probes.h"
+#include "lincat/eval/text_encoder.h"
 #include "lincat/io/tokenizer.h"
 
 namespace lincat::eval {
@@ -53,6 +54,7 @@ struct DiagnoseSettings {
   // Probe distances above this are left out (0: none are): a model trained on short sequences
   // cannot answer from positions it never saw, in any mode, which would only add chance-level points.
   int64_t max_probe_distance = 0;
+  AddBos add_bos = AddBos::Auto;  // BOS in front of task texts (--add-bos)
 };
 
 // A linear share below this means the linear branch is not used; above 1 - this, the window is.

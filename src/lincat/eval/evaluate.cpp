@@ -77,33 +77,41 @@ double task_average(const std::vector<TaskResult>& results) {
 }
 
 PerplexityResult strided_perplexity(const Model& model, attention::Mode mode, const std::vector<int64_t>& tokens,
-                                    int64_t bytes, int64_t window, int64_t stride) {
+                                    int64_t bytes, int64_t window, int64_t stride,
+                                    const std::vector<bool>& targets) {
   if (window < 2) throw UserError("perplexity window must be at least 2 tokens, found " + std::to_string(window));
   if (stride < 1 || stride > window - 1) {
     throw UserError("perplexity stride must be in 1.." + std::to_string(window - 1) + ", found " +
                     std::to_string(stride));
   }
   const int64_t n = static_cast<int64_t>(tokens.size());
-  if (n < 2 || bytes < 1) throw UserError("perplexity needs a non-empty text");
+  if (n < 2 || bytes < 0) throw UserError("perplexity needs a non-empty text");
+  if (!targets.empty() && static_cast<int64_t>(targets.size()) != n) {
+    throw UserError("perplexity: " + std::to_string(targets.size()) + " target flags for " + std::to_string(n) + " tokens");
+  }
   check_token_ids(model, tokens, "text");
   torch::NoGradGuard no_grad;
   const at::Tensor ids = torch::tensor(tokens, torch::kLong);  // [n]
   double nll = 0;
+  int64_t counted = 0;
   int64_t predicted_until = 1;  // tokens before this one are predicted (or the BOS)
   for (int64_t begin = 0; predicted_until < n; begin += stride) {
     const int64_t end = std::min(begin + window, n);
     const at::Tensor log_probs =  // [end - begin, V]
         forward(model, ids.slice(0, begin, end).view({1, -1}), mode)[0].log_softmax(-1).cpu();
     for (int64_t t = std::max(predicted_until, begin + 1); t < end; ++t) {
+      if (!targets.empty() && !targets[static_cast<size_t>(t)]) continue;
       nll -= log_probs[t - 1 - begin][tokens[static_cast<size_t>(t)]].item<double>();
+      ++counted;
     }
     predicted_until = end;
   }
   PerplexityResult result;
-  result.tokens = n - 1;
+  if (counted == 0) throw UserError("perplexity: no token to predict (every label is -100?)");
+  result.tokens = counted;
   result.bytes = bytes;
   result.token_perplexity = std::exp(nll / static_cast<double>(result.tokens));
-  result.bits_per_byte = nll / (static_cast<double>(bytes) * std::log(2.0));
+  result.bits_per_byte = bytes > 0 ? nll / (static_cast<double>(bytes) * std::log(2.0)) : std::nan("");
   result.byte_perplexity = std::pow(2.0, result.bits_per_byte);
   return result;
 }

@@ -37,7 +37,10 @@ struct PerplexityResult {
 // tokens: the text's ids with a leading BOS (never predicted). Windows of `window` tokens start
 // every `stride` tokens; each token is predicted once, in the first window that holds it with up
 // to window - stride tokens of context before it (Hugging Face's strided perplexity).
+// `targets` (empty: all) marks the tokens that count (pre-tokenised data with labels of -100);
+// `bytes` 0 (pre-tokenised data: the text is unknown) leaves the per-byte metrics NaN.
 PerplexityResult strided_perplexity(const Model& model, attention::Mode mode, const std::vector<int64_t>& tokens,
-                                    int64_t bytes, int64_t window, int64_t stride);
+                                    int64_t bytes, int64_t window, int64_t stride,
+                                    const std::vector<bool>& targets = {});
 
 }  // namespace lincat::eval

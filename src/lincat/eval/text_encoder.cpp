@@ -1,7 +1,5 @@
 #include "lincat/eval/text_encoder.h"
 
-#include <filesystem>
-
 #include "lincat/util/error.h"
 
 namespace lincat::eval {
@@ -11,8 +9,21 @@ int64_t bos_token(const io::Tokenizer& tokenizer, const Model& model) {
   return model.config.bos_token_id.value_or(-1);
 }
 
-Encoder bos_encoder(const io::Tokenizer& tokenizer, const Model& model) {
-  const int64_t bos = bos_token(tokenizer, model);
+AddBos parse_add_bos(const std::string& flag_value) {
+  if (flag_value == "auto") return AddBos::Auto;
+  if (flag_value == "yes") return AddBos::Yes;
+  if (flag_value == "no") return AddBos::No;
+  throw UserError("--add-bos '" + flag_value + "': expected auto, yes or no");
+}
+
+bool adds_bos(AddBos add_bos, const io::Tokenizer& tokenizer, const Model& model) {
+  if (add_bos == AddBos::No) return false;
+  if (add_bos == AddBos::Auto && !tokenizer.adds_bos()) return false;
+  return bos_token(tokenizer, model) >= 0;
+}
+
+Encoder bos_encoder(const io::Tokenizer& tokenizer, const Model& model, AddBos add_bos) {
+  const int64_t bos = adds_bos(add_bos, tokenizer, model) ? bos_token(tokenizer, model) : -1;
   return [&tokenizer, bos](const std::string& text) {
     std::vector<int64_t> ids;
     if (bos >= 0) ids.push_back(bos);
@@ -24,9 +35,9 @@ Encoder bos_encoder(const io::Tokenizer& tokenizer, const Model& model) {
 
 std::string tokenizer_path(const std::string& flag_value, const Model& model) {
   if (!flag_value.empty()) return flag_value;
-  const std::string path = (std::filesystem::path(model.directory) / "tokenizer.model").string();
-  if (!std::filesystem::exists(path)) {
-    throw UserError(model.directory + " has no tokenizer.model; pass one with --tokenizer FILE");
+  const std::string path = io::Tokenizer::find_in(model.directory);
+  if (path.empty()) {
+    throw UserError(model.directory + " has no tokenizer.json or tokenizer.model; pass one with --tokenizer PATH");
   }
   return path;
 }

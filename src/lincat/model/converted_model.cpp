@@ -7,6 +7,7 @@
 #include "lincat/attention/feature_map.h"
 #include "lincat/io/hf_config.h"
 #include "lincat/io/tensor_io.h"
+#include "lincat/io/tokenizer.h"
 #include "lincat/util/atomic_file.h"
 #include "lincat/util/error.h"
 
@@ -61,8 +62,8 @@ void save_model(const Model& model, const std::string& directory) {
   config["torch_dtype"] = dtype_name(model.dtype);
   io::write_json_file((fs::path(directory) / "config.json").string(), config);
 
-  const fs::path tokenizer = fs::path(model.directory) / "tokenizer.model";
-  if (fs::exists(tokenizer)) copy_file_atomically(tokenizer, fs::path(directory) / "tokenizer.model");
+  const std::string tokenizer = io::Tokenizer::find_in(model.directory);
+  if (!tokenizer.empty()) io::copy_tokenizer(tokenizer, directory);
 }
 
 }  // namespace lincat

@@ -192,8 +192,10 @@ int run_conversion(const ConvertOptions& o, std::ostream& summary, std::ostream&
   if (!o.resume && group.writes_outputs()) write_file_atomically(recipe_path, resolved);
 
   const auto teacher = load_model(o.model_dir, o.load);
-  const std::string tokenizer = o.tokenizer.empty() ? (fs::path(o.model_dir) / "tokenizer.model").string() : o.tokenizer;
-  if (!fs::exists(tokenizer)) throw UserError(tokenizer + ": no tokenizer; pass --tokenizer PATH");
+  // No tokenizer is needed when every --data record is pre-tokenised (input_ids).
+  const std::string tokenizer =
+      o.tokenizer.empty() ? io::Tokenizer::find_in(o.model_dir) : io::Tokenizer::resolve(o.tokenizer);
+  if (!tokenizer.empty() && !fs::exists(tokenizer)) throw UserError(tokenizer + ": no such tokenizer file (--tokenizer)");
   const std::string cache_dir = recipe.data.cache_dir.empty() ? default_cache_dir() : recipe.data.cache_dir;
   if (!group.writes_outputs()) group.barrier();  // rank 0 tokenises and caches first
   const TokenisedData tokens =
@@ -201,6 +203,7 @@ int run_conversion(const ConvertOptions& o, std::ostream& summary, std::ostream&
   if (group.writes_outputs()) group.barrier();
   DataSplit data = split_held_out(tokens.sequences, recipe.data.eval_fraction);
   if (recipe.data.synthetic.share > 0) {
+    if (tokenizer.empty()) throw UserError("data.synthetic needs a tokenizer: pass --tokenizer PATH");
     const auto tokenizer_model = io::Tokenizer::load(tokenizer);
     const Encoder encode = [&](const std::string& text) { return tokenizer_model->encode(text); };
     data.train = mix_synthetic(data.train, recipe.data.synthetic, encode, tokenizer_model->bos_id(),
@@ -279,8 +282,7 @@ int run_conversion(const ConvertOptions& o, std::ostream& summary, std::ostream&
   for (NamedParameter& p : trainable_tensors(*student)) p.tensor.requires_grad_(false);  // saved as plain weights
   save_model(*student, o.out_dir);
   // A tokenizer given by --tokenizer goes with the model, so that text prompts work on it.
-  const fs::path saved_tokenizer = fs::path(o.out_dir) / "tokenizer.model";
-  if (!fs::exists(saved_tokenizer)) write_file_atomically(saved_tokenizer.string(), read_whole_file(tokenizer));
+  if (!tokenizer.empty() && io::Tokenizer::find_in(o.out_dir).empty()) io::copy_tokenizer(tokenizer, o.out_dir);
   context.write_log();
   fs::remove(checkpoint_path, error);
   out << o.out_dir << ": converted with recipe " << recipe.name << " (trained in " << attention::mode_name(recipe.train_mode)

@@ -15,7 +15,7 @@ namespace lincat::train {
 
 struct ConvertOptions {
   std::string model_dir;
-  std::string tokenizer;  // empty: MODEL/tokenizer.model
+  std::string tokenizer;  // empty: MODEL/tokenizer.json, else MODEL/tokenizer.model, else none
   std::vector<std::string> data;
   std::string out_dir;
   Recipe recipe;          // resolved: overrides applied

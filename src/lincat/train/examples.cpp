@@ -39,9 +39,41 @@ Example alpaca_example(const json& record, const std::string& where) {
   return {alpaca_prompt(instruction, input), string_field(record, "output", true, where)};
 }
 
+// {"input_ids": [...], "labels": [...]}: ids as they are; labels -100 mark tokens that are not
+// targets, any other label must equal its input id.
+Example token_example(const json& record, const std::string& where) {
+  const json& ids = record.at("input_ids");
+  if (!ids.is_array() || ids.empty()) throw UserError(where + ": input_ids must be a non-empty list of token ids");
+  Example example;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (!ids[i].is_number_integer() || ids[i].get<int64_t>() < 0) {
+      throw UserError(where + ": input_ids[" + std::to_string(i) + "] must be a non-negative integer, found " +
+                      ids[i].dump());
+    }
+    example.ids.push_back(ids[i].get<int64_t>());
+  }
+  example.targets.assign(example.ids.size(), true);
+  if (!record.contains("labels") || record.at("labels").is_null()) return example;
+  const json& labels = record.at("labels");
+  if (!labels.is_array() || labels.size() != ids.size()) {
+    throw UserError(where + ": labels must be a list as long as input_ids (" + std::to_string(ids.size()) + ")");
+  }
+  for (size_t i = 0; i < labels.size(); ++i) {
+    const bool ignored = labels[i].is_number_integer() && labels[i].get<int64_t>() == -100;
+    const bool same = labels[i].is_number_integer() && labels[i].get<int64_t>() == example.ids[i];
+    if (!ignored && !same) {
+      throw UserError(where + ": labels[" + std::to_string(i) + "] must be -100 or equal input_ids[" +
+                      std::to_string(i) + "], found " + labels[i].dump());
+    }
+    example.targets[i] = !ignored;
+  }
+  return example;
+}
+
 // One record of a JSONL file or JSON array, as `format` (jsonl, alpaca or auto) says.
 Example parse_record(const json& record, DataFormat format, const std::string& where) {
   if (!record.is_object()) throw UserError(where + ": expected a JSON object");
+  if (format != DataFormat::Alpaca && record.contains("input_ids")) return token_example(record, where);
   const bool alpaca =
       format == DataFormat::Alpaca || (format == DataFormat::Auto && record.contains("instruction"));
   if (alpaca) return alpaca_example(record, where);
@@ -135,6 +167,11 @@ PackedTokens pack_tokens(const std::vector<Example>& examples, const Encoder& en
     out.loss_mask.insert(out.loss_mask.end(), tokens.size(), target);
   };
   for (const Example& example : examples) {
+    if (!example.ids.empty()) {
+      out.ids.insert(out.ids.end(), example.ids.begin(), example.ids.end());
+      for (bool target : example.targets) out.loss_mask.push_back(target ? 1.0f : 0.0f);
+      continue;
+    }
     if (bos >= 0) append({bos}, 0.0f);
     if (!example.prompt.empty()) append(encode(example.prompt), 0.0f);
     append(encode(example.text), 1.0f);

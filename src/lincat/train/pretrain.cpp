@@ -61,13 +61,12 @@ double language_model_loss(const Model& model, const at::Tensor& ids, const at::
 // The tokenizer the run uses: --tokenizer copied in, or one trained on the data (or, on
 // --resume, the one the interrupted run wrote).
 std::string prepare_tokenizer(const PretrainOptions& o, std::ostream& out) {
-  const std::string path = (fs::path(o.out_dir) / "tokenizer.model").string();
-  if (o.resume && fs::exists(path)) return path;
+  if (o.resume && !io::Tokenizer::find_in(o.out_dir).empty()) return io::Tokenizer::find_in(o.out_dir);
   if (!o.tokenizer.empty()) {
     io::Tokenizer::load(o.tokenizer);  // UserError naming it if it is not a tokenizer
-    if (!fs::exists(path) || !fs::equivalent(o.tokenizer, path)) write_file_atomically(path, read_whole_file(o.tokenizer));
-    return path;
+    return io::copy_tokenizer(o.tokenizer, o.out_dir);
   }
+  const std::string path = (fs::path(o.out_dir) / "tokenizer.model").string();
   const TokenizerSettings& t = o.config.tokenizer;
   const TokenizerTrainingReport report = train_tokenizer(o.data, o.config.data.format, t, o.config.seed, path);
   out << "tokenizer: trained " << t.model_type << " with " << t.vocab_size << " pieces on " << report.lines
@@ -79,9 +78,9 @@ std::string prepare_tokenizer(const PretrainOptions& o, std::ostream& out) {
 
 // On ranks other than 0, after rank 0 has prepared it: the tokenizer rank 0 wrote into --out.
 std::string shared_tokenizer(const PretrainOptions& o, const dist::Group& group) {
-  const std::string path = (fs::path(o.out_dir) / "tokenizer.model").string();
-  if (!fs::exists(path)) {
-    throw UserError(path + ": rank " + std::to_string(group.rank()) + " cannot see the tokenizer rank 0 wrote; --out " +
+  const std::string path = io::Tokenizer::find_in(o.out_dir);
+  if (path.empty()) {
+    throw UserError(o.out_dir + ": rank " + std::to_string(group.rank()) + " cannot see the tokenizer rank 0 wrote; --out " +
                     "must be on storage every rank shares (see docs/SCALING.md)");
   }
   return path;

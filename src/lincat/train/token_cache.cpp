@@ -44,7 +44,7 @@ TokenisedData tokenise_with_cache(const std::vector<std::string>& paths, const s
   if (paths.empty()) throw UserError("--data: give at least one data file");
   // The key covers everything the packed sequences depend on, by content rather than by name.
   uint64_t key = fnv1a(14695981039346656037ull, format + "|" + std::to_string(sequence_length) + "|");
-  key = fnv1a(key, file_bytes(tokenizer_path));
+  if (!tokenizer_path.empty()) key = fnv1a(key, file_bytes(tokenizer_path));
   for (const std::string& path : paths) key = fnv1a(fnv1a(key, "|"), file_bytes(path));
   char name[64];
   std::snprintf(name, sizeof name, "tokens-%016llx.safetensors", static_cast<unsigned long long>(key));
@@ -60,8 +60,12 @@ TokenisedData tokenise_with_cache(const std::vector<std::string>& paths, const s
     }
   }
 
-  const auto tokenizer = io::Tokenizer::load(tokenizer_path);
-  const Encoder encode = [&tokenizer](const std::string& text) { return tokenizer->encode(text); };
+  // Without a tokenizer only pre-tokenised records (input_ids) can be read.
+  const auto tokenizer = tokenizer_path.empty() ? nullptr : io::Tokenizer::load(tokenizer_path);
+  const Encoder encode = [&tokenizer](const std::string& text) {
+    if (!tokenizer) throw UserError("--data holds text but the model has no tokenizer: pass --tokenizer PATH");
+    return tokenizer->encode(text);
+  };
   std::vector<Example> examples;
   std::string context = "--data";
   for (const std::string& path : paths) {
@@ -69,7 +73,8 @@ TokenisedData tokenise_with_cache(const std::vector<std::string>& paths, const s
     examples.insert(examples.end(), file_examples.begin(), file_examples.end());
     context += " " + path;
   }
-  out.sequences = pack_examples(examples, encode, tokenizer->bos_id(), tokenizer->eos_id(), sequence_length, context);
+  out.sequences = pack_examples(examples, encode, tokenizer ? tokenizer->bos_id() : -1,
+                                tokenizer ? tokenizer->eos_id() : -1, sequence_length, context);
 
   std::error_code error;
   fs::create_directories(cache_dir, error);

@@ -17,8 +17,9 @@ struct TokenisedData {
 // $LINCAT_CACHE_DIR, else $XDG_CACHE_HOME/lincat, else ~/.cache/lincat.
 std::string default_cache_dir();
 
-// Reads, tokenises (with the SentencePiece model `tokenizer_path`) and packs `paths`, or loads
-// the result of an earlier identical call from `cache_dir`.
+// Reads, tokenises (with the tokenizer file `tokenizer_path`, "" when every record is
+// pre-tokenised) and packs `paths`, or loads the result of an earlier identical call from
+// `cache_dir`.
 TokenisedData tokenise_with_cache(const std::vector<std::string>& paths, const std::string& format,
                                   const std::string& tokenizer_path, int64_t sequence_length,
                                   const std::string& cache_dir);

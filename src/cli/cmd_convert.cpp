@@ -66,11 +66,10 @@ void add_convert_command(CLI::App& app, Action& action) {
   flags->model.add_to(*command);
   command->add_option("--recipe", flags->recipe, "recipe YAML file or built-in: lolcats, hedgecats, ssd, linear")
       ->required();
-  command->add_option("--data", flags->data, "training data: .txt, .jsonl (text or Alpaca fields), .json (Alpaca)")
-      ->required();
+  add_training_data_flag(*command, flags->data, ".txt, .jsonl (text or Alpaca fields), .json (Alpaca)")->required();
   command->add_option("--out", flags->out, "output directory: model, recipe.yaml, train_log.jsonl")->required();
-  command->add_option("--tokenizer", flags->tokenizer, "tokenizer.json or tokenizer.model (default: MODEL/tokenizer.json, else MODEL/tokenizer.model)");
-  command->add_flag("--resume", flags->resume, "continue the interrupted run in --out from its checkpoint");
+  add_tokenizer_flag(*command, flags->tokenizer, "MODEL/tokenizer.json, else MODEL/tokenizer.model");
+  add_resume_flag(*command, flags->resume);
   flags->seed_given = command->add_option("--seed", flags->seed, "random seed (overrides the recipe)");
   flags->changes.add_to(*command, "the recipe's");
   flags->test_hooks.add_to(*command);

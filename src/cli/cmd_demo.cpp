@@ -24,7 +24,7 @@ std::string in_source_tree(const std::string& relative) { return (fs::path(LINCA
 
 struct DemoFlags {
   ModelFlags model;  // its directory is --teacher
-  std::string data = in_source_tree("data/convert/train.txt");
+  std::vector<std::string> data = {in_source_tree("data/convert/train.txt")};  // one file
   std::string heldout = in_source_tree("data/heldout");
   std::string perplexity_text = in_source_tree("data/heldout/perplexity.txt");
   std::string recipes_dir = in_source_tree("recipes/demo");
@@ -33,8 +33,7 @@ struct DemoFlags {
   std::string out = "out/demo";
   RecipeFlags recipe;
   int64_t limit = 100;  // keeps the diagnostics within the time budget whatever the task files hold
-  int probe_items = demo::DemoOptions{}.probe_items;
-  uint64_t seed = 1234;
+  ProbeFlags probes{demo::DemoOptions{}.probe_items};
   int threads = 0;
 };
 
@@ -55,7 +54,8 @@ demo::DemoOptions demo_options(const DemoFlags& f) {
   if (io::Tokenizer::find_in(o.teacher).empty()) {
     throw UserError("--teacher " + o.teacher + ": no tokenizer.json or tokenizer.model (the teacher's tokenizer)");
   }
-  o.conversion_data = f.data;
+  if (f.data.size() != 1) throw UserError("--data: the demo converts on one text file, got " + std::to_string(f.data.size()));
+  o.conversion_data = f.data.front();
   require_file("--data", o.conversion_data, "the text the recipes convert on");
   o.heldout_dir = f.heldout;
   require_directory("--heldout", o.heldout_dir, "the held-out task files");
@@ -70,11 +70,9 @@ demo::DemoOptions demo_options(const DemoFlags& f) {
   }
   o.out_dir = f.out;
   o.overrides = f.recipe.overrides();
-  if (f.limit < 0) throw UserError("--limit " + std::to_string(f.limit) + ": must be >= 0");
-  if (f.probe_items < 1) throw UserError("--probe-items " + std::to_string(f.probe_items) + ": must be >= 1");
   o.task_limit = f.limit;
-  o.probe_items = f.probe_items;
-  o.probe_seed = f.seed;
+  o.probe_items = f.probes.items;
+  o.probe_seed = f.probes.seed;
   o.load = f.model.load_options();
   return o;
 }
@@ -112,7 +110,7 @@ void add_demo_command(CLI::App& app, Action& action) {
   command->add_option("--teacher", flags->model.directory, "teacher model directory (with tokenizer.json or tokenizer.model)")
       ->capture_default_str();
   add_device_flags(*command, flags->model.device, &flags->model.dtype);
-  command->add_option("--data", flags->data, "conversion text")->capture_default_str();
+  add_training_data_flag(*command, flags->data, "the text every recipe converts on")->capture_default_str();
   command->add_option("--heldout", flags->heldout, "held-out task directory (as eval --data-dir)")->capture_default_str();
   command->add_option("--tasks", flags->tasks, "held-out tasks")->capture_default_str();
   command->add_option("--perplexity-text", flags->perplexity_text, "held-out text for bits per byte (\"\": none)")
@@ -122,9 +120,8 @@ void add_demo_command(CLI::App& app, Action& action) {
   command->add_option("--out", flags->out, "report directory; its <recipe>/ subdirectories are replaced")
       ->capture_default_str();
   flags->recipe.add_to(*command, "every recipe's");
-  command->add_option("--limit", flags->limit, "score only the first N items of each task (0: all)")->capture_default_str();
-  command->add_option("--probe-items", flags->probe_items, "probe items per distance")->capture_default_str();
-  command->add_option("--seed", flags->seed, "probe generation seed")->capture_default_str();
+  add_limit_flag(*command, flags->limit);
+  flags->probes.add_to(*command);
   command->add_option("--threads", flags->threads, "libtorch threads (default: $LINCAT_THREADS, else 1)");
   command->callback([flags, &action] { action = [flags] { return run_demo(*flags); }; });
 }

@@ -18,16 +18,15 @@ struct DiagnoseFlags {
   TaskFlags tasks;
   std::string base;
   std::string out;
-  int probe_items = 8;
-  uint64_t seed = 1234;
+  ProbeFlags probes{8};
 };
 
 int run_diagnose(const DiagnoseFlags& flags) {
   eval::DiagnoseSettings settings;
   settings.tasks = flags.tasks.load_tasks();
   settings.limit = flags.tasks.limit;
-  settings.probe_items = flags.probe_items;
-  settings.seed = flags.seed;
+  settings.probe_items = flags.probes.items;
+  settings.seed = flags.probes.seed;
   settings.add_bos = eval::parse_add_bos(flags.tasks.add_bos);
   const LoadOptions options = flags.model.load_options();
   const auto model = load_model(flags.model.directory, options);
@@ -52,8 +51,7 @@ void add_diagnose_command(CLI::App& app, Action& action) {
   flags->tasks.add_to(*command, true);
   command->add_option("--base", flags->base, "the original model, scored in softmax mode")->required();
   command->add_option("--out", flags->out, "report directory")->required();
-  command->add_option("--probe-items", flags->probe_items, "probe items per distance")->capture_default_str();
-  command->add_option("--seed", flags->seed, "probe generation seed")->capture_default_str();
+  flags->probes.add_to(*command);
   command->callback([flags, &action] { action = [flags] { return run_diagnose(*flags); }; });
 }
 

@@ -100,7 +100,7 @@ void add_eval_bench_command(CLI::App& bench, Action& action) {
   command->add_option("--choices", flags->choices, "continuations per item")->capture_default_str();
   command->add_option("--context", flags->context_tokens, "context tokens per item")->capture_default_str();
   command->add_option("--continuation", flags->continuation_tokens, "tokens per continuation")->capture_default_str();
-  command->add_option("--json", flags->json_path, "write the results as JSON");
+  add_json_flag(*command, flags->json_path);
   command->callback([flags, &action] { action = [flags] { return run_eval_bench(*flags); }; });
 }
 

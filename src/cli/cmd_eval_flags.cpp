@@ -16,11 +16,10 @@ void TaskFlags::add_to(CLI::App& command, bool tasks_required) {
   if (tasks_required) option->required();
   command.add_option("--data-dir", data_dir, "directory holding the task files: " + eval::task_file_help())
       ->capture_default_str();
-  command.add_option("--limit", limit, "score only the first N items of each task (0: all)")->capture_default_str();
+  add_limit_flag(command, limit);
   command.add_option("--num-fewshot", num_fewshot, "few-shot examples, for mmlu (from its dev split); other tasks stay zero-shot")
       ->capture_default_str();
-  command.add_option("--tokenizer", tokenizer,
-                     "tokenizer.json or tokenizer.model (default: MODEL/tokenizer.json, else MODEL/tokenizer.model)");
+  add_tokenizer_flag(command, tokenizer, "MODEL/tokenizer.json, else MODEL/tokenizer.model");
   command.add_option("--add-bos", add_bos, "BOS in front of each text: auto (as the tokenizer adds it), yes or no")
       ->capture_default_str();
 }
@@ -28,7 +27,6 @@ void TaskFlags::add_to(CLI::App& command, bool tasks_required) {
 std::vector<std::string> TaskFlags::task_names() const { return tasks.empty() ? std::vector<std::string>{} : split_list(tasks, "--tasks"); }
 
 std::vector<eval::Task> TaskFlags::load_tasks() const {
-  if (limit < 0) throw UserError("--limit " + std::to_string(limit) + ": must be >= 0");
   if (num_fewshot < 0) throw UserError("--num-fewshot " + std::to_string(num_fewshot) + ": must be >= 0");
   std::vector<eval::TaskId> ids;
   for (const std::string& name : task_names()) {

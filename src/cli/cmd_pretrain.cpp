@@ -50,18 +50,16 @@ int run_pretrain(const PretrainFlags& flags) {
 void add_pretrain_command(CLI::App& app, Action& action) {
   auto flags = std::make_shared<PretrainFlags>();
   CLI::App* command = app.add_subcommand("pretrain", "train a Llama-architecture model from scratch");
-  command->add_option("--data", flags->data, "training text: .txt, .jsonl (text field), .json (Alpaca)")->required();
+  add_training_data_flag(*command, flags->data, ".txt, .jsonl (text field), .json (Alpaca)")->required();
   command->add_option("--out", flags->out, "output directory: model, tokenizer, pretrain.yaml, train_log.jsonl")
       ->required();
   command->add_option("--config", flags->config, "config YAML file or built-in: teacher (default)");
-  command->add_option("--tokenizer", flags->tokenizer,
-                      "tokenizer.json or tokenizer.model, or a directory with one (default: train a SentencePiece "
-                      "model on --data)");
+  add_tokenizer_flag(*command, flags->tokenizer, "train a SentencePiece model on --data");
   command->add_option("--init", flags->init,
                       "start from this model directory's weights (same shape) instead of random ones, or from an "
                       "interrupted run's --out (its checkpoint's weights); its tokenizer unless --tokenizer");
-  command->add_option("--set", flags->overrides, "override a config setting: key=value, e.g. steps=500");
-  command->add_flag("--resume", flags->resume, "continue the interrupted run in --out from its checkpoint");
+  add_set_flag(*command, flags->overrides, "a config", "steps=500");
+  add_resume_flag(*command, flags->resume);
   flags->test_hooks.add_to(*command);
   flags->dist.add_to(*command);
   command->callback([flags, &action] { action = [flags] { return run_pretrain(*flags); }; });

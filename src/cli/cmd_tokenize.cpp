@@ -97,7 +97,6 @@ struct TokenizeBenchFlags {
 // Encoding and decoding speed on one file, in MB of text per second; the first repetition starts
 // with an empty word cache, the best one is reported too.
 int run_tokenize_bench(const TokenizeBenchFlags& flags) {
-  if (flags.repetitions < 1) throw UserError("--repetitions must be >= 1");
   const auto load_start = SteadyClock::now();
   const auto tokenizer = io::Tokenizer::load(flags.tokenizer);
   const double load_seconds = seconds_since(load_start);
@@ -169,9 +168,8 @@ void add_tokenize_bench_command(CLI::App& bench, Action& action) {
   CLI::App* command = bench.add_subcommand("tokenize", "encode and decode speed of a tokenizer on a file (MB/s)");
   command->add_option("TOKENIZER", flags->tokenizer, kTokenizerHelp)->required();
   command->add_option("--file", flags->file, "text to encode")->required();
-  command->add_option("--repetitions", flags->repetitions, "runs (the first starts with an empty word cache)")
-      ->capture_default_str();
-  command->add_option("--json", flags->json_path, "write the results as JSON");
+  add_repetitions_flag(*command, flags->repetitions, "runs (the first starts with an empty word cache)");
+  add_json_flag(*command, flags->json_path);
   command->callback([flags, &action] { action = [flags] { return run_tokenize_bench(*flags); }; });
 }
 

@@ -10,6 +10,21 @@
 
 namespace lincat::cli {
 
+namespace {
+
+// An integer flag's lower bound, with a message that says so (CLI11's ranges print 1.79e308).
+CLI::Validator at_least(long long min) {
+  return CLI::Validator(
+      [min](std::string& text) -> std::string {
+        long long value = 0;
+        if (!CLI::detail::lexical_cast(text, value)) return "'" + text + "' is not an integer";
+        return value >= min ? std::string() : "value " + text + " must be >= " + std::to_string(min);
+      },
+      "");
+}
+
+}  // namespace
+
 void ModelFlags::add_to(CLI::App& command) {
   command.add_option("MODEL", directory, "model directory (config.json, *.safetensors, tokenizer.model)")
       ->required();
@@ -57,13 +72,25 @@ std::vector<attention::Mode> ModelFlags::modes(const Model& model) const {
   return out;
 }
 
-namespace {
-
-std::string flag_of(const attention::HybridSetting& setting) {
-  std::string flag = "--" + setting.name;
+std::string flag_of_setting(const std::string& setting) {
+  std::string flag = "--" + setting;
   std::replace(flag.begin(), flag.end(), '_', '-');
   return flag;
 }
+
+std::string message_with_flag(const CLI::App& app, const SettingError& error) {
+  const std::string flag = flag_of_setting(error.setting());
+  const CLI::App* command = &app;
+  while (!command->get_subcommands().empty()) command = command->get_subcommands().front();  // the chosen one
+  for (; command != nullptr; command = command->get_parent()) {
+    if (command->get_option_no_throw(flag) != nullptr) return flag + error.rest();
+  }
+  return error.what();
+}
+
+namespace {
+
+std::string flag_of(const attention::HybridSetting& setting) { return flag_of_setting(setting.name); }
 
 }  // namespace
 
@@ -99,11 +126,11 @@ attention::HybridConfig HybridFlags::settings() const {
 }
 
 void RecipeFlags::add_to(CLI::App& command, const std::string& whose) {
-  command.add_option("--set", assignments, "override " + whose + " setting: key=value, e.g. stage1.learning_rate=0.005");
+  add_set_flag(command, assignments, whose, "stage1.learning_rate=0.005");
   stage1_given = command.add_option("--stage1-steps", stage1_steps, "stage-1 steps (override " + whose + " steps or budget)")
-                     ->check(CLI::NonNegativeNumber);
+                     ->check(at_least(0));
   stage2_given = command.add_option("--stage2-steps", stage2_steps, "stage-2 steps (override " + whose + " steps or budget)")
-                     ->check(CLI::NonNegativeNumber);
+                     ->check(at_least(0));
 }
 
 train::RecipeOverrides RecipeFlags::overrides() const {
@@ -112,6 +139,42 @@ train::RecipeOverrides RecipeFlags::overrides() const {
   if (stage1_given->count()) out.stage1_steps = stage1_steps;
   if (stage2_given->count()) out.stage2_steps = stage2_steps;
   return out;
+}
+
+void ProbeFlags::add_to(CLI::App& command) {
+  command.add_option("--probe-items", items, "probe items per distance")->capture_default_str()->check(at_least(1));
+  command.add_option("--seed", seed, "probe generation seed")->capture_default_str();
+}
+
+void add_limit_flag(CLI::App& command, int64_t& limit) {
+  command.add_option("--limit", limit, "score only the first N items of each task (0: all)")
+      ->capture_default_str()
+      ->check(at_least(0));
+}
+
+void add_tokenizer_flag(CLI::App& command, std::string& path, const std::string& when_absent) {
+  command.add_option("--tokenizer", path, "tokenizer.json or tokenizer.model, or a directory with one (default: " + when_absent + ")");
+}
+
+CLI::Option* add_training_data_flag(CLI::App& command, std::vector<std::string>& paths, const std::string& formats) {
+  return command.add_option("--data", paths, "training text, one file or several: " + formats);
+}
+
+void add_resume_flag(CLI::App& command, bool& resume) {
+  command.add_flag("--resume", resume, "continue the interrupted run in --out from its checkpoint");
+}
+
+void add_set_flag(CLI::App& command, std::vector<std::string>& assignments, const std::string& what,
+                  const std::string& example) {
+  command.add_option("--set", assignments, "override " + what + " setting: key=value, e.g. " + example);
+}
+
+void add_repetitions_flag(CLI::App& command, int& repetitions, const std::string& help) {
+  command.add_option("--repetitions", repetitions, help)->capture_default_str()->check(at_least(1));
+}
+
+void add_json_flag(CLI::App& command, std::string& path) {
+  command.add_option("--json", path, "write the results as JSON");
 }
 
 void TestHookFlags::add_to(CLI::App& command) {

@@ -1,4 +1,6 @@
-// Flags shared by several subcommands, each declared once here.
+// Flags shared by several subcommands, each declared once here. A name that means different
+// things in different commands is declared by each of them: --out (a file or a directory), --seed
+// (which random draw: training, sampling, initial weights), --tokens, --ids, --text, --config.
 #pragma once
 #include <CLI/CLI.hpp>
 
@@ -10,6 +12,7 @@
 #include "lincat/model/model.h"
 #include "lincat/train/recipe.h"
 #include "lincat/train/test_hooks.h"
+#include "lincat/util/error.h"
 
 namespace lincat::cli {
 
@@ -59,6 +62,34 @@ struct RecipeFlags {
   train::RecipeOverrides overrides() const;
 };
 
+// --probe-items, --seed (the probes' generation seed): the long-range probes of demo and diagnose.
+struct ProbeFlags {
+  int items;
+  uint64_t seed = 1234;
+
+  explicit ProbeFlags(int default_items) : items(default_items) {}
+  void add_to(CLI::App& command);
+};
+
+// --limit: score only the first N items of each task (0: all).
+void add_limit_flag(CLI::App& command, int64_t& limit);
+
+// --tokenizer PATH; `when_absent` says what happens without it.
+void add_tokenizer_flag(CLI::App& command, std::string& path, const std::string& when_absent);
+
+// --data (training text, one file or several; the caller makes it required or gives a default),
+// --resume (continue the interrupted run in --out).
+CLI::Option* add_training_data_flag(CLI::App& command, std::vector<std::string>& paths, const std::string& formats);
+void add_resume_flag(CLI::App& command, bool& resume);
+
+// --set key=value (repeatable), for a list of `what` settings.
+void add_set_flag(CLI::App& command, std::vector<std::string>& assignments, const std::string& what,
+                  const std::string& example);
+
+// A benchmark's --repetitions (at least 1; `help` says what one is) and --json (results file).
+void add_repetitions_flag(CLI::App& command, int& repetitions, const std::string& help);
+void add_json_flag(CLI::App& command, std::string& path);
+
 // --stop-after-steps, and the environment variable LINCAT_TEST_KILL_RANK_AT_STEP="RANK:STEP"
 // (that rank sends itself SIGKILL before that 1-based step, as a crashed machine would): the
 // training commands' fault injection for tests.
@@ -88,6 +119,13 @@ struct DistFlags {
   // "cuda" with several processes, cuda:LOCAL_RANK. UserError naming the flag or variable.
   dist::Settings settings(std::string& device) const;
 };
+
+// The flag of a library setting: "top_k" -> "--top-k".
+std::string flag_of_setting(const std::string& setting);
+
+// The message of a library SettingError as the user typed it: the setting's flag in place of its
+// name when the chosen (sub)command of `app` has that flag, else the message unchanged.
+std::string message_with_flag(const CLI::App& app, const SettingError& error);
 
 // "a, b,c" -> {"a", "b", "c"}; UserError naming `flag` on an empty item.
 std::vector<std::string> split_list(const std::string& text, const std::string& flag);

@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/flags.h"
 #include "lincat/util/allocator.h"
 #include "lincat/util/error.h"
 #include "lincat/util/threads.h"
@@ -57,6 +58,9 @@ int main(int argc, char** argv) {
     if (verbose) lincat::report_thread_choice(&std::cerr);
     lincat::util::keep_large_allocations_in_heap();
     return action ? action() : 0;
+  } catch (const lincat::SettingError& e) {
+    std::cerr << "error: " << lincat::cli::message_with_flag(app, e) << "\n";
+    return 2;
   } catch (const lincat::UserError& e) {
     std::cerr << "error: " << e.what() << "\n";
     return 2;

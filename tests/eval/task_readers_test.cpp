@@ -126,7 +126,7 @@ TEST(EvalReaders, MissingFilesUnknownTasksAndFewShotAreExplained) {
   EXPECT_EQ(lincat::eval::load_task("piqa", kEvalData, 2).num_fewshot, 0);  // zero-shot, and says so
   EXPECT_TRUE(contains(user_error_message([] { lincat::eval::load_task("mmlu", kEvalData, -1); }), "must be >= 0"));
   EXPECT_TRUE(contains(user_error_message([] { lincat::eval::load_task("mmlu", kEvalData, 5); }),
-                       "fewer than --num-fewshot 5"));
+                       "fewer than the 5 few-shot examples asked for"));
 }
 
 // Found by fuzz/tasks_fuzz.cpp: a number beyond the range of a double made the JSON parser throw

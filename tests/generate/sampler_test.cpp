@@ -53,9 +53,9 @@ TEST(Sampler, SameSeedSameDraws) {
 
 TEST(Sampler, RefusesOutOfRangeOptions) {
   EXPECT_TRUE(lincat::test::contains(lincat::test::user_error_message([] { Sampler(SamplingOptions{-1.0, 0, 1.0, 0}); }),
-                                     "--temperature"));
+                                     "temperature"));
   EXPECT_TRUE(lincat::test::contains(lincat::test::user_error_message([] { Sampler(SamplingOptions{1.0, 0, 1.5, 0}); }),
-                                     "--top-p"));
+                                     "top_p"));
 }
 
 }  // namespace

@@ -103,8 +103,8 @@ Group::Group(const Settings& settings) : settings_(settings) {
     throw UserError("rank " + std::to_string(settings_.rank) + " of " + std::to_string(settings_.world_size) +
                     ": cannot form the process group at " + where + " within " +
                     std::to_string(static_cast<int64_t>(settings_.timeout_seconds)) +
-                    " s (--master-addr, --master-port, --dist-timeout; is every rank started with the same "
-                    "--world-size, and is the port free on rank 0's machine?): " + e.what());
+                    " s (check the master address, port and timeout; is every rank started with the same "
+                    "world size, and is the port free on rank 0's machine?): " + e.what());
   }
   impl_ = std::move(impl);
 }
@@ -121,7 +121,7 @@ void wait_or_fail(const Work& work, std::chrono::milliseconds timeout, const cha
   } catch (const std::exception& e) {
     throw UserError("rank " + std::to_string(s.rank) + " of " + std::to_string(s.world_size) + ": " + operation +
                     " failed: another process of this run stopped (crashed, killed, out of memory) or could "
-                    "not be reached within --dist-timeout " + std::to_string(static_cast<int64_t>(s.timeout_seconds)) +
+                    "not be reached within the timeout of " + std::to_string(static_cast<int64_t>(s.timeout_seconds)) +
                     " s [" + e.what() + "]. Every process stops; fix the cause and rerun the same command with "
                     "--resume (with any number of processes) to continue from the last checkpoint");
   }

@@ -33,19 +33,19 @@ Settings settings_from_environment() {
 
 void validate(const Settings& s) {
   if (s.world_size < 1) {
-    throw UserError("--world-size (or WORLD_SIZE) " + std::to_string(s.world_size) + ": expected at least 1");
+    throw SettingError("world_size", " (or WORLD_SIZE) " + std::to_string(s.world_size) + ": expected at least 1");
   }
   if (s.rank < 0 || s.rank >= s.world_size) {
-    throw UserError("--rank (or RANK) " + std::to_string(s.rank) + ": expected 0 to " +
+    throw SettingError("rank", " (or RANK) " + std::to_string(s.rank) + ": expected 0 to " +
                     std::to_string(s.world_size - 1) + " for a world size of " + std::to_string(s.world_size));
   }
   if (s.master_port < 1 || s.master_port > 65535) {
-    throw UserError("--master-port (or MASTER_PORT) " + std::to_string(s.master_port) + ": expected 1 to 65535");
+    throw SettingError("master_port", " (or MASTER_PORT) " + std::to_string(s.master_port) + ": expected 1 to 65535");
   }
   if (!(s.timeout_seconds > 0)) {
-    throw UserError("--dist-timeout " + std::to_string(s.timeout_seconds) + ": expected a positive number of seconds");
+    throw SettingError("dist_timeout", " " + std::to_string(s.timeout_seconds) + ": expected a positive number of seconds");
   }
-  if (s.master_addr.empty()) throw UserError("--master-addr (or MASTER_ADDR): empty address");
+  if (s.master_addr.empty()) throw SettingError("master_addr", " (or MASTER_ADDR): empty address");
 }
 
 }  // namespace lincat::dist

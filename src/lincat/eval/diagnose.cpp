@@ -94,7 +94,7 @@ DiagnoseReport diagnose(const Model& model, const std::string& model_name, const
                         const DiagnoseSettings& settings) {
   if (!model.config.hybrid) throw UserError(model_name + " is not a converted model: diagnose needs one (convert-init)");
   if (base.config.vocab_size != model.config.vocab_size) {
-    throw UserError("--base " + base_name + " has a vocabulary of " + std::to_string(base.config.vocab_size) +
+    throw SettingError("base", " " + base_name + " has a vocabulary of " + std::to_string(base.config.vocab_size) +
                     " tokens, the model " + std::to_string(model.config.vocab_size));
   }
   DiagnoseReport report;

@@ -281,8 +281,8 @@ Task read_mmlu(const std::string& directory, int num_fewshot) {
       const std::string dev_path = in_dir((fs::path(directory) / "dev").string(), subject + "_dev.csv");
       const std::vector<CsvRecord> dev = read_csv(dev_path);
       if (static_cast<int>(dev.size()) < num_fewshot) {
-        throw UserError(dev_path + ": " + std::to_string(dev.size()) + " examples, fewer than --num-fewshot " +
-                        std::to_string(num_fewshot));
+        throw UserError(dev_path + ": " + std::to_string(dev.size()) + " examples, fewer than the " +
+                        std::to_string(num_fewshot) + " few-shot examples asked for");
       }
       for (int i = 0; i < num_fewshot; ++i) {
         const CsvRecord& example = dev[static_cast<size_t>(i)];

@@ -9,11 +9,11 @@ int64_t bos_token(const io::Tokenizer& tokenizer, const Model& model) {
   return model.config.bos_token_id.value_or(-1);
 }
 
-AddBos parse_add_bos(const std::string& flag_value) {
-  if (flag_value == "auto") return AddBos::Auto;
-  if (flag_value == "yes") return AddBos::Yes;
-  if (flag_value == "no") return AddBos::No;
-  throw UserError("--add-bos '" + flag_value + "': expected auto, yes or no");
+AddBos parse_add_bos(const std::string& value) {
+  if (value == "auto") return AddBos::Auto;
+  if (value == "yes") return AddBos::Yes;
+  if (value == "no") return AddBos::No;
+  throw SettingError("add_bos", " '" + value + "': expected auto, yes or no");
 }
 
 bool adds_bos(AddBos add_bos, const io::Tokenizer& tokenizer, const Model& model) {
@@ -33,11 +33,11 @@ Encoder bos_encoder(const io::Tokenizer& tokenizer, const Model& model, AddBos a
   };
 }
 
-std::string tokenizer_path(const std::string& flag_value, const Model& model) {
-  if (!flag_value.empty()) return flag_value;
+std::string tokenizer_path(const std::string& given, const Model& model) {
+  if (!given.empty()) return given;
   const std::string path = io::Tokenizer::find_in(model.directory);
   if (path.empty()) {
-    throw UserError(model.directory + " has no tokenizer.json or tokenizer.model; pass one with --tokenizer PATH");
+    throw SettingError("tokenizer", ": none given and " + model.directory + " has no tokenizer.json or tokenizer.model");
   }
   return path;
 }

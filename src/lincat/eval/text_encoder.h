@@ -15,15 +15,15 @@ int64_t bos_token(const io::Tokenizer& tokenizer, const Model& model);
 
 // --add-bos: auto follows the tokenizer (Tokenizer::adds_bos), yes and no force it.
 enum class AddBos { Auto, Yes, No };
-AddBos parse_add_bos(const std::string& flag_value);  // UserError naming --add-bos
+AddBos parse_add_bos(const std::string& value);  // SettingError naming add_bos
 // Whether `add_bos` puts a BOS in front with this tokenizer and model.
 bool adds_bos(AddBos add_bos, const io::Tokenizer& tokenizer, const Model& model);
 
 // encode(text) = [BOS if adds_bos] + tokenizer ids. `tokenizer` must outlive the encoder.
 Encoder bos_encoder(const io::Tokenizer& tokenizer, const Model& model, AddBos add_bos = AddBos::Auto);
 
-// `flag_value` if set, else MODEL/tokenizer.json, else MODEL/tokenizer.model; UserError when
+// `given` if set, else MODEL/tokenizer.json, else MODEL/tokenizer.model; UserError when
 // there is none.
-std::string tokenizer_path(const std::string& flag_value, const Model& model);
+std::string tokenizer_path(const std::string& given, const Model& model);
 
 }  // namespace lincat::eval

@@ -18,7 +18,7 @@ void synchronize(const torch::Device& device) {
 GenerationResult generate(const Model& model, const std::vector<int64_t>& prompt,
                           const GenerationOptions& options, const std::function<void(int64_t)>& on_token) {
   if (prompt.empty()) throw UserError("the prompt is empty: give at least one token");
-  if (options.max_new_tokens < 0) throw UserError("--max-new-tokens must be >= 0");
+  if (options.max_new_tokens < 0) throw SettingError("max_new_tokens", " must be >= 0");
   check_token_ids(model, prompt, "prompt");
   torch::NoGradGuard no_grad;
   Sampler sampler(options.sampling);

@@ -6,10 +6,10 @@ namespace lincat {
 
 void validate(const SamplingOptions& o) {
   if (!(o.temperature >= 0) || !std::isfinite(o.temperature)) {
-    throw UserError("--temperature must be a finite number >= 0");
+    throw SettingError("temperature", " must be a finite number >= 0");
   }
-  if (o.top_k < 0) throw UserError("--top-k must be >= 0");
-  if (!(o.top_p > 0 && o.top_p <= 1)) throw UserError("--top-p must be in (0, 1]");
+  if (o.top_k < 0) throw SettingError("top_k", " must be >= 0");
+  if (!(o.top_p > 0 && o.top_p <= 1)) throw SettingError("top_p", " must be in (0, 1]");
 }
 
 Sampler::Sampler(const SamplingOptions& options) : options_(options), rng_(options.seed) {

@@ -9,7 +9,7 @@ ExportFormat parse_export_format(const std::string& name) {
   if (name == "peft") return ExportFormat::Peft;
   if (name == "lolcats") return ExportFormat::Lolcats;
   if (name == "merged") return ExportFormat::Merged;
-  throw UserError("--format '" + name + "': expected peft, lolcats or merged");
+  throw SettingError("format", " '" + name + "': expected peft, lolcats or merged");
 }
 
 std::string export_format_name(ExportFormat format) {

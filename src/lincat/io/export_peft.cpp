@@ -103,7 +103,7 @@ std::vector<std::string> export_peft(const std::string& model_dir, const std::st
   const ConvertedTensors converted = read_converted_tensors(model_dir);
   if (!converted.config.lora) {
     throw UserError(model_dir + ": the model has no LoRA adapters (merged, or converted without stage 2): a PEFT "
-                                "adapter would be empty; use --format merged or lolcats");
+                                "adapter would be empty; export the merged or lolcats format");
   }
   const std::string base_model =
       options.base_model.empty() ? fs::absolute(model_dir).lexically_normal().string() : options.base_model;

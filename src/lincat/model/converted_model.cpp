@@ -48,7 +48,7 @@ void save_model(const Model& model, const std::string& directory) {
   fs::create_directories(directory, error);
   if (error) throw UserError(directory + ": cannot create directory (" + error.message() + ")");
   if (fs::equivalent(directory, model.directory, error)) {
-    throw UserError(directory + ": refusing to overwrite the model being read; choose another --out");
+    throw UserError(directory + ": refusing to overwrite the model being read; choose another output directory");
   }
 
   ModelWeights weights = model.weights;  // shares storage; tensor_slots needs a mutable table

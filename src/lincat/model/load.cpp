@@ -91,26 +91,26 @@ std::shared_ptr<const Model> load_model(const std::string& directory, const Load
   return model;
 }
 
-torch::Device parse_device(const std::string& text, const std::string& flag) {
+torch::Device parse_device(const std::string& text, const std::string& setting) {
   if (text == "cpu") return torch::kCPU;
   if (text == "cuda" || text.rfind("cuda:", 0) == 0) {
     if (!torch::cuda::is_available()) {
-      throw UserError(flag + " " + text + ": no CUDA device is available to this build of libtorch");
+      throw SettingError(setting, " " + text + ": no CUDA device is available to this build of libtorch");
     }
     try {
       return torch::Device(text);
     } catch (const std::exception&) {
-      throw UserError(flag + " " + text + ": not a valid device");
+      throw SettingError(setting, " " + text + ": not a valid device");
     }
   }
-  throw UserError(flag + " '" + text + "': expected cpu or cuda[:N]");
+  throw SettingError(setting, " '" + text + "': expected cpu or cuda[:N]");
 }
 
-at::ScalarType parse_dtype(const std::string& text, const std::string& flag) {
+at::ScalarType parse_dtype(const std::string& text, const std::string& setting) {
   if (text == "float32") return at::kFloat;
   if (text == "bfloat16") return at::kBFloat16;
   if (text == "float16") return at::kHalf;
-  throw UserError(flag + " '" + text + "': expected float32, bfloat16 or float16");
+  throw SettingError(setting, " '" + text + "': expected float32, bfloat16 or float16");
 }
 
 std::string dtype_name(at::ScalarType dtype) {

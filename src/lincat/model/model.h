@@ -38,10 +38,10 @@ struct Model {
 // or NaN/Inf in any weight (lincat refuses such weights rather than computing garbage).
 std::shared_ptr<const Model> load_model(const std::string& directory, const LoadOptions& options = {});
 
-// "cpu" / "cuda" / "cuda:N"; UserError naming `flag` if unknown or unavailable in this build.
-torch::Device parse_device(const std::string& text, const std::string& flag = "--device");
-// "float32" / "bfloat16" / "float16"; UserError naming `flag` otherwise.
-at::ScalarType parse_dtype(const std::string& text, const std::string& flag = "--dtype");
+// "cpu" / "cuda" / "cuda:N"; SettingError naming `setting` if unknown or unavailable in this build.
+torch::Device parse_device(const std::string& text, const std::string& setting = "device");
+// "float32" / "bfloat16" / "float16"; SettingError naming `setting` otherwise.
+at::ScalarType parse_dtype(const std::string& text, const std::string& setting = "dtype");
 std::string dtype_name(at::ScalarType dtype);
 
 }  // namespace lincat

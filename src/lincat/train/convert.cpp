@@ -181,8 +181,8 @@ int run_conversion(const ConvertOptions& o, std::ostream& summary, std::ostream&
       throw UserError(checkpoint_path + ": no checkpoint to resume from (the run finished, or never saved one)");
     }
     if (read_whole_file(recipe_path) != resolved) {
-      throw UserError("--resume: the recipe and overrides differ from the interrupted run's (" + recipe_path +
-                      "); resume with the same --recipe, --set and step flags");
+      throw SettingError("resume", ": the recipe and overrides differ from the interrupted run's (" + recipe_path +
+                                     "); resume with the same recipe, overrides and step counts");
     }
   }
   dist::Group group(o.dist);  // waits for the other ranks; a no-op for one process
@@ -195,7 +195,7 @@ int run_conversion(const ConvertOptions& o, std::ostream& summary, std::ostream&
   // No tokenizer is needed when every --data record is pre-tokenised (input_ids).
   const std::string tokenizer =
       o.tokenizer.empty() ? io::Tokenizer::find_in(o.model_dir) : io::Tokenizer::resolve(o.tokenizer);
-  if (!tokenizer.empty() && !fs::exists(tokenizer)) throw UserError(tokenizer + ": no such tokenizer file (--tokenizer)");
+  if (!tokenizer.empty() && !fs::exists(tokenizer)) throw SettingError("tokenizer", " " + tokenizer + ": no such tokenizer file");
   const std::string cache_dir = recipe.data.cache_dir.empty() ? default_cache_dir() : recipe.data.cache_dir;
   if (!group.writes_outputs()) group.barrier();  // rank 0 tokenises and caches first
   const TokenisedData tokens =
@@ -203,7 +203,7 @@ int run_conversion(const ConvertOptions& o, std::ostream& summary, std::ostream&
   if (group.writes_outputs()) group.barrier();
   DataSplit data = split_held_out(tokens.sequences, recipe.data.eval_fraction);
   if (recipe.data.synthetic.share > 0) {
-    if (tokenizer.empty()) throw UserError("data.synthetic needs a tokenizer: pass --tokenizer PATH");
+    if (tokenizer.empty()) throw SettingError("tokenizer", ": none given and the model has none, but data.synthetic needs one");
     const auto tokenizer_model = io::Tokenizer::load(tokenizer);
     const Encoder encode = [&](const std::string& text) { return tokenizer_model->encode(text); };
     data.train = mix_synthetic(data.train, recipe.data.synthetic, encode, tokenizer_model->bos_id(),

@@ -80,7 +80,7 @@ std::string prepare_tokenizer(const PretrainOptions& o, std::ostream& out) {
 std::string shared_tokenizer(const PretrainOptions& o, const dist::Group& group) {
   const std::string path = io::Tokenizer::find_in(o.out_dir);
   if (path.empty()) {
-    throw UserError(o.out_dir + ": rank " + std::to_string(group.rank()) + " cannot see the tokenizer rank 0 wrote; --out " +
+    throw UserError(o.out_dir + ": rank " + std::to_string(group.rank()) + " cannot see the tokenizer rank 0 wrote; the output directory " +
                     "must be on storage every rank shares (see docs/SCALING.md)");
   }
   return path;
@@ -154,7 +154,7 @@ void copy_initial_weights(const std::string& directory, Model& model) {
                          fs::exists(fs::path(directory) / "model.safetensors.index.json");
   if (!has_model && fs::exists(checkpoint)) {
     restore_parameters(all_parameters(model), load_training_checkpoint(checkpoint.string()),
-                       "--init " + checkpoint.string());
+                       checkpoint.string());
     return;
   }
   const auto source = load_model(directory);
@@ -163,11 +163,11 @@ void copy_initial_weights(const std::string& directory, Model& model) {
   for (const TensorSlot& slot : tensor_slots(model.config, model.weights)) {
     const auto found = std::find_if(sources.begin(), sources.end(), [&](const TensorSlot& s) { return s.name == slot.name; });
     if (found == sources.end() || !found->tensor->defined()) {
-      throw UserError("--init " + directory + ": no tensor " + slot.name + " (the model's shape differs from the config's)");
+      throw SettingError("init", " " + directory + ": no tensor " + slot.name + " (the model's shape differs from the config's)");
     }
     if (found->tensor->sizes() != at::IntArrayRef(slot.shape)) {
       std::ostringstream message;
-      message << "--init " << directory << ": tensor " << slot.name << " has shape " << found->tensor->sizes()
+      message << " " << directory << ": tensor " << slot.name << " has shape " << found->tensor->sizes()
               << ", the config needs " << at::IntArrayRef(slot.shape);
       throw UserError(message.str());
     }
@@ -179,7 +179,7 @@ void copy_initial_weights(const std::string& directory, Model& model) {
 int run_pretraining(const PretrainOptions& o, std::ostream& summary, std::ostream& progress_display, bool terminal) {
   const PretrainConfig& config = o.config;
   validate(config);
-  if (o.data.empty()) throw UserError("--data: give at least one data file");
+  if (o.data.empty()) throw SettingError("data", ": give at least one data file");
   std::error_code error;
   fs::create_directories(o.out_dir, error);
   if (error) throw UserError(o.out_dir + ": cannot create directory (" + error.message() + ")");
@@ -191,8 +191,8 @@ int run_pretraining(const PretrainOptions& o, std::ostream& summary, std::ostrea
       throw UserError(checkpoint_path + ": no checkpoint to resume from (the run finished, or never saved one)");
     }
     if (read_whole_file(config_path) != resolved) {
-      throw UserError("--resume: the config and overrides differ from the interrupted run's (" + config_path +
-                      "); resume with the same --config and --set flags");
+      throw SettingError("resume", ": the config and overrides differ from the interrupted run's (" + config_path +
+                                     "); resume with the same config and overrides");
     }
   } else {
     if (fs::exists(checkpoint_path)) {

@@ -55,7 +55,7 @@ const std::vector<std::string>& builtin_pretrain_names();
 // values of the wrong type, and listing the built-ins for a name that is neither.
 PretrainConfig load_pretrain_config(const std::string& name_or_path);
 
-// Applies "a.b=value"; UserError naming the --set flag if malformed or unknown.
+// Applies "a.b=value"; SettingError naming `set` if malformed or unknown.
 void apply_pretrain_override(PretrainConfig& config, const std::string& assignment);
 
 // UserError when settings are out of range or contradict each other (e.g. num_heads not a

@@ -110,7 +110,7 @@ const std::vector<std::string>& builtin_recipe_names();
 // values of the wrong type, and listing the built-ins for a name that is neither.
 Recipe load_recipe(const std::string& name_or_path);
 
-// Applies "a.b.c=value" (value parsed as YAML). UserError naming the --set flag if malformed.
+// Applies "a.b.c=value" (value parsed as YAML). SettingError naming `set` if malformed, the key if its value is invalid.
 void apply_override(Recipe& recipe, const std::string& assignment);
 
 // Throws UserError when settings contradict each other or are out of range.

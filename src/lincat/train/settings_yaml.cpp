@@ -101,18 +101,18 @@ void apply_yaml_file(const std::string& path, Fields& fields) {
 void apply_assignment(const std::string& assignment, Fields& fields, const std::string& example) {
   const size_t equals = assignment.find('=');
   if (equals == std::string::npos || equals == 0) {
-    throw UserError("--set '" + assignment + "': expected key=value, e.g. " + example);
+    throw SettingError("set", " '" + assignment + "': expected key=value, e.g. " + example);
   }
   const std::string key = assignment.substr(0, equals);
   const auto field = fields.find(key);
-  if (field == fields.end()) throw UserError("--set '" + assignment + "': unknown setting '" + key + "'");
+  if (field == fields.end()) throw SettingError("set", " '" + assignment + "': unknown setting '" + key + "'");
   YAML::Node value;
   try {
     value = YAML::Load(assignment.substr(equals + 1));
   } catch (const YAML::Exception& e) {
-    throw UserError("--set '" + assignment + "': invalid value (" + e.msg + ")");
+    throw SettingError("set", " '" + assignment + "': invalid value (" + e.msg + ")");
   }
-  field->second.read(value, "--set " + key);
+  field->second.read(value, key);
 }
 
 std::string fields_to_yaml(Fields& fields) {

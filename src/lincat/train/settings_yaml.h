@@ -87,7 +87,7 @@ void apply_yaml_text(const std::string& text, const std::string& source, Fields&
 // Same, from a file; UserError naming it if it cannot be read.
 void apply_yaml_file(const std::string& path, Fields& fields);
 
-// Applies "a.b.c=value" (value parsed as YAML); UserError naming the --set flag if malformed
+// Applies "a.b.c=value" (value parsed as YAML); SettingError naming `set` if malformed
 // or unknown. `example` completes "e.g. ..." in the message.
 void apply_assignment(const std::string& assignment, Fields& fields, const std::string& example);
 

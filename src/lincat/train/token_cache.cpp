@@ -41,7 +41,7 @@ std::string default_cache_dir() {
 TokenisedData tokenise_with_cache(const std::vector<std::string>& paths, const std::string& format,
                                   const std::string& tokenizer_path, int64_t sequence_length,
                                   const std::string& cache_dir) {
-  if (paths.empty()) throw UserError("--data: give at least one data file");
+  if (paths.empty()) throw SettingError("data", ": give at least one data file");
   // The key covers everything the packed sequences depend on, by content rather than by name.
   uint64_t key = fnv1a(14695981039346656037ull, format + "|" + std::to_string(sequence_length) + "|");
   if (!tokenizer_path.empty()) key = fnv1a(key, file_bytes(tokenizer_path));
@@ -63,15 +63,15 @@ TokenisedData tokenise_with_cache(const std::vector<std::string>& paths, const s
   // Without a tokenizer only pre-tokenised records (input_ids) can be read.
   const auto tokenizer = tokenizer_path.empty() ? nullptr : io::Tokenizer::load(tokenizer_path);
   const Encoder encode = [&tokenizer](const std::string& text) {
-    if (!tokenizer) throw UserError("--data holds text but the model has no tokenizer: pass --tokenizer PATH");
+    if (!tokenizer) throw SettingError("tokenizer", ": none given and the model has none, but the data holds text");
     return tokenizer->encode(text);
   };
   std::vector<Example> examples;
-  std::string context = "--data";
+  std::string context;
   for (const std::string& path : paths) {
     std::vector<Example> file_examples = read_examples(path, format);
     examples.insert(examples.end(), file_examples.begin(), file_examples.end());
-    context += " " + path;
+    context += (context.empty() ? "" : " ") + path;
   }
   out.sequences = pack_examples(examples, encode, tokenizer ? tokenizer->bos_id() : -1,
                                 tokenizer ? tokenizer->eos_id() : -1, sequence_length, context);

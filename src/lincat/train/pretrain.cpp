@@ -169,7 +169,7 @@ void copy_initial_weights(const std::string& directory, Model& model) {
       std::ostringstream message;
       message << " " << directory << ": tensor " << slot.name << " has shape " << found->tensor->sizes()
               << ", the config needs " << at::IntArrayRef(slot.shape);
-      throw UserError(message.str());
+      throw SettingError("init", message.str());
     }
     torch::NoGradGuard no_grad;
     slot.tensor->copy_(found->tensor->to(torch::kFloat32));

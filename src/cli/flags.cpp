@@ -116,7 +116,8 @@ train::RecipeOverrides RecipeFlags::overrides() const {
 
 void TestHookFlags::add_to(CLI::App& command) {
   command.add_option("--stop-after-steps", stop_after_steps,
-                     "testing: checkpoint and stop after N steps of this run, exactly as on Ctrl-C (exit 130)");
+                     "testing: checkpoint and stop after N steps of this run, exactly as on Ctrl-C (exit 130)")
+      ->group("");  // test-only: accepted, not listed by --help
 }
 
 train::TestHooks TestHookFlags::hooks() const {

@@ -18,6 +18,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
+constexpr int64_t kUsageSequences = 64;  // held-out sequences the linear usage is measured on
+
 std::string clock_text(double seconds) {
   const auto s = static_cast<long long>(seconds + 0.5);
   char text[32];
@@ -70,13 +72,15 @@ DemoResult run_demo(const DemoOptions& o, std::ostream& out, std::ostream& progr
   // Probe contexts (the distance plus the question) must fit the positions the teacher was trained on.
   settings.max_probe_distance = teacher->config.max_position_embeddings - 64;
   const auto tokenizer = io::Tokenizer::load(eval::tokenizer_path("", *teacher));
-  std::vector<int64_t> text_tokens;  // [BOS] + the perplexity text's ids
+  std::vector<int64_t> text_tokens;   // [BOS] + the perplexity text's ids
+  std::vector<int64_t> prose_tokens;  // the perplexity text's ids alone
   int64_t text_bytes = 0;
   std::map<std::string, double> base_bits;
   if (!o.perplexity_text.empty()) {
     const std::string text = eval::read_text_file(o.perplexity_text);
     if (text.empty()) throw UserError(o.perplexity_text + ": empty perplexity text");
     text_tokens = eval::bos_encoder(*tokenizer, *teacher)(text);
+    prose_tokens = tokenizer->encode(text);
     text_bytes = static_cast<int64_t>(text.size());
     base_bits["base"] = bits_per_byte(*teacher, attention::Mode::Softmax, text_tokens, text_bytes);
   }
@@ -110,10 +114,17 @@ DemoResult run_demo(const DemoOptions& o, std::ostream& out, std::ostream& progr
     outcome.convert_seconds = seconds_since(phase);
 
     out << "== [" << i + 1 << "/" << n << "] " << outcome.recipe << ": diagnostics (" << o.tasks.size()
-        << " tasks and 2 probes in 6 modes) | conversion took " << clock_text(outcome.convert_seconds) << "\n";
+        << " tasks and 2 probes in 7 modes) | conversion took " << clock_text(outcome.convert_seconds) << "\n";
     out.flush();
     phase = SteadyClock::now();
     const auto model = load_model(outcome.directory, o.load);
+    if (!text_tokens.empty()) {  // usage on the held-out prose: 64 sequences of four windows
+      const int64_t length = 4 * model->config.hybrid->window;
+      settings.usage_sequences = eval::text_sequences(prose_tokens, eval::bos_token(*tokenizer, *model), length,
+                                                      kUsageSequences, o.perplexity_text);
+      settings.usage_source = std::to_string(kUsageSequences) + " sequences of " + std::to_string(length) +
+                              " tokens of held-out prose (" + o.perplexity_text + ")";
+    }
     outcome.diagnose = eval::diagnose(*model, outcome.directory, *teacher, o.teacher, *tokenizer, settings);
     eval::write_diagnose_report(outcome.diagnose, (fs::path(outcome.directory) / "diagnose").string());
     if (!text_tokens.empty()) {

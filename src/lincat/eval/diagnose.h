@@ -36,8 +36,10 @@ struct DiagnoseReport {
   std::string model;
   std::string base;
   int64_t window = 0;
-  std::vector<ModeScores> modes;  // base first, then hybrid, window, linear, sinks, none
-  ComponentUsage usage;
+  attention::Mode default_mode = attention::Mode::Hybrid;  // the mode the model runs in (its config)
+  std::vector<ModeScores> modes;  // base first, then hybrid, window, linear, sinks, none, overlap
+  ComponentUsage usage;           // measured in usage_mode(model)
+  std::string usage_source;       // what the usage was measured on
   // Task items scored, and those short enough (context + continuation <= w tokens) that the
   // linear branch never takes part: they cannot show whether it is used.
   int64_t task_items = 0;
@@ -55,7 +57,17 @@ struct DiagnoseSettings {
   // cannot answer from positions it never saw, in any mode, which would only add chance-level points.
   int64_t max_probe_distance = 0;
   AddBos add_bos = AddBos::Auto;  // BOS in front of task texts (--add-bos)
+  // Held-out prose for the usage measurement (text_sequences); empty: 2 synthetic passkey
+  // contexts of 4w tokens, which give no interval.
+  std::vector<std::vector<int64_t>> usage_sequences;
+  std::string usage_source;  // named in the report, e.g. "64 sequences of 128 tokens from FILE"
 };
+
+// `count` sequences of `length` tokens cut one after another from `tokens` (an encoded text
+// without BOS), each with `bos` (>= 0) in front in place of its first token. UserError naming
+// `source` when the text is too short.
+std::vector<std::vector<int64_t>> text_sequences(const std::vector<int64_t>& tokens, int64_t bos, int64_t length,
+                                                 int64_t count, const std::string& source);
 
 // A linear share below this means the linear branch is not used; above 1 - this, the window is.
 constexpr double kCollapseShare = 0.05;

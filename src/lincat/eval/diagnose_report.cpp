@@ -25,6 +25,33 @@ nlohmann::json metrics_json(const TaskResult& task) {
   return metrics;
 }
 
+nlohmann::json interval_json(const Interval& i) { return {{"mean", i.mean}, {"low", i.low}, {"high", i.high}}; }
+
+nlohmann::json intervals_json(const std::vector<Interval>& row) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const Interval& i : row) out.push_back(interval_json(i));
+  return out;
+}
+
+nlohmann::json usage_intervals_json(const ComponentUsage& u) {
+  if (u.layer_linear_share.empty()) return nullptr;
+  nlohmann::json heads = nlohmann::json::array(), output_heads = nlohmann::json::array();
+  for (const auto& row : u.linear_share_interval) heads.push_back(intervals_json(row));
+  for (const auto& row : u.linear_output_share_interval) output_heads.push_back(intervals_json(row));
+  return {{"confidence", 0.95},
+          {"resampled", "sequences"},
+          {"linear_share_per_head", heads},
+          {"linear_output_share_per_head", output_heads},
+          {"linear_share_per_layer", intervals_json(u.layer_linear_share)},
+          {"linear_output_share_per_layer", intervals_json(u.layer_linear_output_share)},
+          {"linear_share", interval_json(u.model_linear_share)},
+          {"linear_output_share", interval_json(u.model_linear_output_share)}};
+}
+
+std::string interval_text(const Interval& i) {
+  return fixed(100 * i.mean, 1) + "% [" + fixed(100 * i.low, 1) + ", " + fixed(100 * i.high, 1) + "]";
+}
+
 }  // namespace
 
 nlohmann::json diagnose_json(const DiagnoseReport& report) {
@@ -47,7 +74,13 @@ nlohmann::json diagnose_json(const DiagnoseReport& report) {
   return {{"model", report.model},
           {"base", report.base},
           {"window", report.window},
+          {"default_mode", attention::mode_name(report.default_mode)},
           {"modes", modes},
+          {"usage_mode", attention::mode_name(report.usage.mode)},
+          {"usage_source", report.usage_source},
+          {"usage_sequences", report.usage.sequences},
+          {"usage_intervals", usage_intervals_json(report.usage)},
+          {"layer_verdicts", layer_usage_verdicts(report.usage)},
           {"linear_share", report.usage.linear_share},
           {"linear_output_share", report.usage.linear_output_share},
           {"mean_linear_share", report.usage.mean_linear_share},
@@ -75,8 +108,9 @@ std::string diagnose_markdown(const DiagnoseReport& report) {
   out += " average | recovered | probes beyond w |\n|---|";
   for (size_t i = 0; i < first.size() + 3; ++i) out += "---:|";
   out += "\n";
+  const std::string default_name = attention::mode_name(report.default_mode);
   for (const ModeScores& m : report.modes) {
-    out += "| " + m.name + " |";
+    out += "| " + m.name + (m.name == default_name ? " (default)" : "") + " |";
     for (const TaskResult& t : m.tasks) out += " " + fixed(t.metrics.at(t.main_metric).value) + " |";
     out += " " + fixed(m.task_average) + " | " + (m.recovered ? fixed(*m.recovered, 1) : std::string("—")) + " | " +
            fixed(m.beyond_window_probe_accuracy) + " |\n";
@@ -94,9 +128,27 @@ std::string diagnose_markdown(const DiagnoseReport& report) {
       out += "\n";
     }
   }
-  out += "\n## Linear share per layer and head (hybrid mode, positions beyond the window)\n\n"
-         "Fraction of the attention normaliser carried by the linear branch; in brackets, the linear part's "
-         "share of the output norm.\n\n| layer |";
+  const ComponentUsage& u = report.usage;
+  out += "\n## Linear usage per layer (" + attention::mode_name(u.mode) + " mode, positions beyond the window)\n\n"
+         "Measured on " + report.usage_source + ". ";
+  if (!u.layer_linear_share.empty()) {
+    out += "Means over heads with bootstrap 95% intervals over the " + std::to_string(u.sequences) +
+           " sequences; a layer whose upper bound of the linear share is below " + fixed(100 * kBypassedShare, 0) +
+           "% is bypassed.\n\n| layer | linear share of the normaliser | linear share of the output norm | verdict |\n"
+           "|---|---:|---:|---|\n";
+    const std::vector<std::string> verdicts = layer_usage_verdicts(u);
+    for (size_t l = 0; l < u.layer_linear_share.size(); ++l) {
+      out += "| " + std::to_string(l) + " | " + interval_text(u.layer_linear_share[l]) + " | " +
+             interval_text(u.layer_linear_output_share[l]) + " | " + verdicts[l] + " |\n";
+    }
+    out += "| all | " + interval_text(u.model_linear_share) + " | " + interval_text(u.model_linear_output_share) + " | |\n";
+  } else {
+    out += "Too few sequences for an interval.\n";
+  }
+  out += "\n## Linear share per layer and head\n\n"
+         "Fraction of the attention normaliser carried by the linear branch";
+  out += u.linear_share_interval.empty() ? "" : " with its 95% interval";
+  out += "; after the slash, the linear part's share of the output norm.\n\n| layer |";
   const size_t heads = report.usage.linear_share.empty() ? 0 : report.usage.linear_share[0].size();
   for (size_t h = 0; h < heads; ++h) out += " head " + std::to_string(h) + " |";
   out += "\n|---|";
@@ -105,8 +157,9 @@ std::string diagnose_markdown(const DiagnoseReport& report) {
   for (size_t l = 0; l < report.usage.linear_share.size(); ++l) {
     out += "| " + std::to_string(l) + " |";
     for (size_t h = 0; h < heads; ++h) {
-      out += " " + fixed(report.usage.linear_share[l][h], 3) + " (" + fixed(report.usage.linear_output_share[l][h], 3) +
-             ") |";
+      out += " " + (u.linear_share_interval.empty() ? fixed(100 * u.linear_share[l][h], 1) + "%" : interval_text(u.linear_share_interval[l][h])) +
+             " / " + (u.linear_output_share_interval.empty() ? fixed(100 * u.linear_output_share[l][h], 1) + "%"
+                                                             : interval_text(u.linear_output_share_interval[l][h])) + " |";
     }
     out += "\n";
   }
@@ -118,7 +171,7 @@ std::vector<std::string> write_diagnose_report(const DiagnoseReport& report, con
   std::vector<std::pair<std::string, std::string>> files = {
       {"report.md", diagnose_markdown(report)},
       {"report.json", diagnose_json(report).dump(2) + "\n"},
-      {"linear_share.svg", svg_heatmap("Linear share of the normaliser (hybrid, beyond w)", report.usage.linear_share,
+      {"linear_share.svg", svg_heatmap("Linear share of the normaliser (" + attention::mode_name(report.usage.mode) + ", beyond w)", report.usage.linear_share,
                                        "layer", "head")}};
   std::vector<std::string> labels;
   std::vector<double> averages;

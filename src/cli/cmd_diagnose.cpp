@@ -35,6 +35,7 @@ int run_diagnose(const DiagnoseFlags& flags) {
   settings.probe_items = flags.probe_items;
   settings.seed = flags.seed;
   settings.add_bos = eval::parse_add_bos(flags.tasks.add_bos);
+  settings.progress = item_progress;
   // Cheap inputs before the models load: the usage text, a given tokenizer, the output folder.
   std::string usage_text;
   if (!flags.usage_text.empty()) {

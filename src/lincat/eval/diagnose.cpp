@@ -23,7 +23,10 @@ ModeScores score_mode(const Model& model, attention::Mode mode, const std::strin
   scores.name = name;
   const Encoder encode = bos_encoder(tokenizer, model, settings.add_bos);
   const Scorer task_scorer(model, mode, model.config.max_position_embeddings);
-  for (const Task& task : settings.tasks) scores.tasks.push_back(evaluate_task(task_scorer, encode, task, settings.limit));
+  for (const Task& task : settings.tasks) {
+    scores.tasks.push_back(evaluate_task(task_scorer, encode, task, settings.limit,
+                                         settings.progress ? settings.progress(task.name + "@" + name) : ItemProgress{}));
+  }
   scores.task_average = task_average(scores.tasks);
   const Scorer probe_scorer(model, mode, 0);  // probes run past max_position_embeddings on purpose
   double beyond = 0;

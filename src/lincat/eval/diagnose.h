@@ -2,6 +2,7 @@
 // scored in every mode on the same tasks and long-range probes, the base model in softmax,
 // recovered performance, per layer and head linear usage, and a plain verdict.
 #pragma once
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -61,6 +62,8 @@ struct DiagnoseSettings {
   // contexts of 4w tokens, which give no interval.
   std::vector<std::vector<int64_t>> usage_sequences;
   std::string usage_source;  // named in the report, e.g. "64 sequences of 128 tokens from FILE"
+  // Progress per task and mode ("piqa@hybrid"); empty: none.
+  std::function<ItemProgress(const std::string& label)> progress;
 };
 
 // `count` sequences of `length` tokens cut one after another from `tokens` (an encoded text

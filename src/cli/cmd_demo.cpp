@@ -32,6 +32,7 @@ struct DemoFlags {
   std::string tasks = "next_sentence,last_word";
   std::string out = "out/demo";
   RecipeFlags recipe;
+  int seeds = 1;
   int64_t limit = 100;  // keeps the diagnostics within the time budget whatever the task files hold
   int probe_items = demo::DemoOptions{}.probe_items;
   uint64_t seed = 1234;
@@ -72,6 +73,8 @@ demo::DemoOptions demo_options(const DemoFlags& f) {
   o.overrides = f.recipe.overrides();
   if (f.limit < 0) throw UserError("--limit " + std::to_string(f.limit) + ": must be >= 0");
   if (f.probe_items < 1) throw UserError("--probe-items " + std::to_string(f.probe_items) + ": must be >= 1");
+  if (f.seeds < 1) throw UserError("--seeds " + std::to_string(f.seeds) + ": must be >= 1");
+  o.seeds = f.seeds;
   o.task_limit = f.limit;
   o.probe_items = f.probe_items;
   o.probe_seed = f.seed;
@@ -124,6 +127,10 @@ void add_demo_command(CLI::App& app, Action& action) {
   flags->recipe.add_to(*command, "every recipe's");
   command->add_option("--limit", flags->limit, "score only the first N items of each task (0: all)")->capture_default_str();
   command->add_option("--probe-items", flags->probe_items, "probe items per distance")->capture_default_str();
+  command->add_option("--seeds", flags->seeds,
+                      "conversions per recipe (seeds: the recipe's, +1, ...): mean and spread across them; each costs "
+                      "a whole demo's time")
+      ->capture_default_str();
   command->add_option("--seed", flags->seed, "probe generation seed")->capture_default_str();
   command->add_option("--threads", flags->threads, "libtorch threads (default: $LINCAT_THREADS, else 1)");
   command->callback([flags, &action] { action = [flags] { return run_demo(*flags); }; });

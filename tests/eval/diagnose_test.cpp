@@ -50,6 +50,16 @@ TEST(EvalDiagnose, CollapsedModelIsReportedAsCollapsed) {
   ASSERT_EQ(window.name, "window");
   EXPECT_DOUBLE_EQ(hybrid.task_average, window.task_average);
   EXPECT_DOUBLE_EQ(hybrid.beyond_window_probe_accuracy, window.beyond_window_probe_accuracy);
+  // Item by item the two agree: every paired hybrid - window difference is zero and not distinguishable.
+  int compared = 0;
+  for (const auto& d : report.paired) {
+    if (d.a != "hybrid" || d.b != "window") continue;
+    ++compared;
+    EXPECT_EQ(d.only_a + d.only_b, 0) << d.what;
+    EXPECT_FALSE(d.distinguishable) << d.what;
+  }
+  EXPECT_GE(compared, 2 + 2);  // two tasks, two probes beyond w
+  EXPECT_EQ(report.window_reach, 2 * (8 - 1));  // L (w - 1)
 }
 
 TEST(EvalDiagnose, LinearOnlyModelIsReportedAsLinearOnly) {
@@ -85,6 +95,10 @@ TEST(EvalDiagnose, ReportFilesAreWrittenAndWellFormed) {
   EXPECT_NE(markdown.find("| sinks |"), std::string::npos);
   EXPECT_NE(markdown.find("| hybrid (default) |"), std::string::npos);
   EXPECT_NE(markdown.find("| overlap |"), std::string::npos);
+  EXPECT_NE(markdown.find("| piqa | hybrid - window | 3 |"), std::string::npos) << markdown;
+  EXPECT_NE(markdown.find("| passkey d > L(w-1) | linear - none |"), std::string::npos) << markdown;
+  EXPECT_NE(markdown.find("no window-only path reaches the facts at d = 16, 32"), std::string::npos) << markdown;
+  EXPECT_EQ(json.at("paired").size(), report.paired.size());
   EXPECT_NE(markdown.find(" of 5 task items fit inside the window"), std::string::npos);
   for (const char* svg : {"linear_share.svg", "mode_accuracy.svg", "probe_passkey.svg", "probe_associative_recall.svg"}) {
     EXPECT_EQ(lincat::test::svg_problem(lincat::eval::read_text_file(out.file("report/") + svg)), "") << svg;

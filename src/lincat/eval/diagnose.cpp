@@ -86,6 +86,34 @@ std::vector<std::vector<int64_t>> text_sequences(const std::vector<int64_t>& tok
   return sequences;
 }
 
+const std::vector<std::pair<std::string, std::string>>& paired_mode_comparisons() {
+  static const std::vector<std::pair<std::string, std::string>> pairs = {
+      {"hybrid", "window"}, {"linear", "none"}, {"hybrid", "base"}};
+  return pairs;
+}
+
+std::vector<PairedDifference> compare_paired(const ModeScores& a, const ModeScores& b, int64_t window, int64_t reach,
+                                             const std::string& a_name, const std::string& b_name) {
+  std::vector<PairedDifference> out;
+  for (size_t t = 0; t < a.tasks.size() && t < b.tasks.size(); ++t) {
+    out.push_back(paired_difference(a.tasks[t].task, a_name, main_metric_correct(a.tasks[t]), b_name,
+                                    main_metric_correct(b.tasks[t])));
+  }
+  for (const auto& [probe, points] : a.probes) {
+    const std::vector<ProbePoint>& other = b.probes.at(probe);
+    for (const auto& [label, from] : {std::pair<std::string, int64_t>{"d > w", window}, {"d > L(w-1)", reach}}) {
+      std::vector<bool> x, y;
+      for (size_t i = 0; i < points.size() && i < other.size(); ++i) {
+        if (points[i].distance <= from) continue;
+        x.insert(x.end(), points[i].correct.begin(), points[i].correct.end());
+        y.insert(y.end(), other[i].correct.begin(), other[i].correct.end());
+      }
+      if (!x.empty()) out.push_back(paired_difference(probe + " " + label, a_name, x, b_name, y));
+    }
+  }
+  return out;
+}
+
 Verdict judge_usage(const ComponentUsage& usage, const std::vector<ModeScores>& modes) {
   std::string scores;
   for (const char* name : {"hybrid", "window", "linear", "none"}) {
@@ -185,6 +213,13 @@ DiagnoseReport diagnose(const Model& model, const std::string& model_name, const
       }
       ++report.task_items;
       report.task_items_within_window += within ? 1 : 0;
+    }
+  }
+  report.window_reach = model.config.num_layers * (report.window - 1);
+  for (const auto& [a, b] : paired_mode_comparisons()) {
+    for (PairedDifference& d : compare_paired(*find_mode(report.modes, a), *find_mode(report.modes, b), report.window,
+                                              report.window_reach, a, b)) {
+      report.paired.push_back(std::move(d));
     }
   }
   report.verdict = judge_usage(report.usage, report.modes);

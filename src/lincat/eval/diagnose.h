@@ -10,6 +10,7 @@
 
 #include "lincat/eval/component_usage.h"
 #include "lincat/eval/evaluate.h"
+#include "lincat/eval/paired.h"
 #include "lincat/eval/probes.h"
 #include "lincat/eval/text_encoder.h"
 #include "lincat/io/tokenizer.h"
@@ -47,7 +48,22 @@ struct DiagnoseReport {
   int64_t task_items_within_window = 0;
   Verdict verdict;
   ProbeSettings probe_settings;
+  // The farthest a token's information can travel through window attention alone: each of the L
+  // layers moves it at most w - 1 positions, L * (w - 1) in all. Probe distances beyond it cannot
+  // be answered by any window-only path.
+  int64_t window_reach = 0;
+  // Paired differences on the same items: hybrid - window, linear - none, hybrid - base, per task
+  // and for the probe items beyond w and beyond the window reach.
+  std::vector<PairedDifference> paired;
 };
+
+// The mode pairs diagnose compares item by item: {a, b} for a - b.
+const std::vector<std::pair<std::string, std::string>>& paired_mode_comparisons();
+
+// The comparisons of `a` against `b` (two ModeScores on the same tasks and probe items): per task
+// by its main metric, then per probe pooled over distances > w and over distances > reach.
+std::vector<PairedDifference> compare_paired(const ModeScores& a, const ModeScores& b, int64_t window, int64_t reach,
+                                             const std::string& a_name, const std::string& b_name);
 
 struct DiagnoseSettings {
   std::vector<Task> tasks;

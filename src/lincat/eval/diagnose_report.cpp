@@ -1,5 +1,6 @@
 #include "lincat/eval/diagnose_report.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 
@@ -48,6 +49,16 @@ nlohmann::json usage_intervals_json(const ComponentUsage& u) {
           {"linear_output_share", interval_json(u.model_linear_output_share)}};
 }
 
+nlohmann::json paired_json(const std::vector<PairedDifference>& paired) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const PairedDifference& d : paired) {
+    out.push_back({{"items", d.what}, {"a", d.a}, {"b", d.b}, {"n", d.items}, {"difference", d.difference},
+                   {"low", d.low}, {"high", d.high}, {"only_a", d.only_a}, {"only_b", d.only_b},
+                   {"mcnemar_p", d.p_value}, {"distinguishable", d.distinguishable}});
+  }
+  return out;
+}
+
 std::string interval_text(const Interval& i) {
   return fixed(100 * i.mean, 1) + "% [" + fixed(100 * i.low, 1) + ", " + fixed(100 * i.high, 1) + "]";
 }
@@ -81,6 +92,8 @@ nlohmann::json diagnose_json(const DiagnoseReport& report) {
           {"usage_sequences", report.usage.sequences},
           {"usage_intervals", usage_intervals_json(report.usage)},
           {"layer_verdicts", layer_usage_verdicts(report.usage)},
+          {"window_reach", report.window_reach},
+          {"paired", paired_json(report.paired)},
           {"linear_share", report.usage.linear_share},
           {"linear_output_share", report.usage.linear_output_share},
           {"mean_linear_share", report.usage.mean_linear_share},
@@ -115,10 +128,35 @@ std::string diagnose_markdown(const DiagnoseReport& report) {
     out += " " + fixed(m.task_average) + " | " + (m.recovered ? fixed(*m.recovered, 1) : std::string("—")) + " | " +
            fixed(m.beyond_window_probe_accuracy) + " |\n";
   }
+  out += "\n## Paired differences (same items)\n\nAccuracy of a minus b in points, paired bootstrap 95% interval, "
+         "McNemar's exact test on the items where they disagree; distinguishable: p < 0.05. Probe rows pool the "
+         "distances beyond w and beyond the window stack's reach L(w-1) = " + std::to_string(report.window_reach) +
+         " tokens.\n\n| items | a - b | n | difference [95%] | only a / only b | McNemar p | |\n|---|---|---:|---|---:|---:|---|\n";
+  for (const PairedDifference& d : report.paired) {
+    char row[300];
+    std::snprintf(row, sizeof row, "| %s | %s - %s | %lld | %+.1f [%+.1f, %+.1f] | %lld / %lld | %.3g | %s |\n",
+                  d.what.c_str(), d.a.c_str(), d.b.c_str(), static_cast<long long>(d.items), 100 * d.difference,
+                  100 * d.low, 100 * d.high, static_cast<long long>(d.only_a), static_cast<long long>(d.only_b),
+                  d.p_value, d.distinguishable ? "distinguishable" : "not distinguishable");
+    out += row;
+  }
+  std::string unreachable;
+  for (const ProbePoint& p : report.modes.front().probes.begin()->second) {
+    if (p.distance > report.window_reach) unreachable += (unreachable.empty() ? "" : ", ") + std::to_string(p.distance);
+  }
+  out += "\nWindow w = " + std::to_string(report.window) + ", reach of the window stack L(w-1) = " +
+         std::to_string(report.window_reach) + " tokens: " +
+         (unreachable.empty() ? std::string("every probe distance is within it, so window attention alone could in principle carry the fact")
+                              : "no window-only path reaches the facts at d = " + unreachable +
+                                    " tokens; only the linear branch (or sinks) can answer there") + ".\n";
   for (const auto& [probe, unused] : report.modes.front().probes) {
     out += "\n## Probe: " + probe + " (accuracy; chance " + fixed(1.0 / report.probe_settings.choices, 2) +
-           ")\n\n| mode |";
-    for (const ProbePoint& p : report.modes.front().probes.at(probe)) out += " d=" + std::to_string(p.distance) + " |";
+           "; distance also in windows w and in reaches L(w-1); * beyond the reach)\n\n| mode |";
+    for (const ProbePoint& p : report.modes.front().probes.at(probe)) {
+      out += " d=" + std::to_string(p.distance) + " (" + fixed(static_cast<double>(p.distance) / report.window, 1) +
+             "w, " + fixed(static_cast<double>(p.distance) / std::max<int64_t>(1, report.window_reach), 2) + "R)" +
+             (p.distance > report.window_reach ? "*" : "") + " |";
+    }
     out += "\n|---|";
     for (size_t i = 0; i < report.modes.front().probes.at(probe).size(); ++i) out += "---:|";
     out += "\n";

@@ -116,6 +116,14 @@ TaskResult evaluate_task(const Scorer& scorer, const Encoder& encode, const Task
   return result;
 }
 
+std::vector<bool> main_metric_correct(const TaskResult& result) {
+  std::vector<bool> correct;
+  for (const ItemScore& s : result.item_scores) {
+    correct.push_back(result.main_metric == "acc_norm" ? s.correct_normalised : s.correct);
+  }
+  return correct;
+}
+
 double task_average(const std::vector<TaskResult>& results) {
   double sum = 0;
   int counted = 0;

@@ -41,6 +41,9 @@ using ItemProgress = std::function<void(int64_t done, int64_t total)>;
 TaskResult evaluate_task(const Scorer& scorer, const Encoder& encode, const Task& task, int64_t limit,
                          const ItemProgress& progress = {});
 
+// Per item, whether it is right by the task's main metric (acc or acc_norm).
+std::vector<bool> main_metric_correct(const TaskResult& result);
+
 // Mean of the main metrics of the results that have one (0 when none has).
 double task_average(const std::vector<TaskResult>& results);
 

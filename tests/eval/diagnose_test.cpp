@@ -10,6 +10,7 @@
 #include "lincat/eval/diagnose_report.h"
 #include "lincat/eval/record_files.h"
 #include "lincat/eval/task_readers.h"
+#include "lincat/util/error.h"
 #include "support/temp_dir.h"
 
 namespace {

@@ -141,7 +141,8 @@ std::string diagnose_markdown(const DiagnoseReport& report) {
     out += row;
   }
   std::string unreachable;
-  for (const ProbePoint& p : report.modes.front().probes.begin()->second) {
+  const bool probed = !report.modes.empty() && !report.modes.front().probes.empty();
+  for (const ProbePoint& p : probed ? report.modes.front().probes.begin()->second : std::vector<ProbePoint>{}) {
     if (p.distance > report.window_reach) unreachable += (unreachable.empty() ? "" : ", ") + std::to_string(p.distance);
   }
   out += "\nWindow w = " + std::to_string(report.window) + ", reach of the window stack L(w-1) = " +

@@ -200,7 +200,9 @@ DiagnoseReport diagnose(const Model& model, const std::string& model_name, const
     }
     report.usage_source = "2 synthetic passkey contexts of " + std::to_string(4 * report.window) + " tokens (no text given)";
   }
-  report.usage = measure_component_usage(model, sequences, usage_mode(model), 1000, settings.seed);
+  // Two synthetic contexts are no sample of text: intervals only over the given prose.
+  const int bootstrap_samples = settings.usage_sequences.empty() ? 0 : 1000;
+  report.usage = measure_component_usage(model, sequences, usage_mode(model), bootstrap_samples, settings.seed);
 
   const Encoder encode = bos_encoder(tokenizer, model, settings.add_bos);
   for (const Task& task : settings.tasks) {

@@ -126,11 +126,15 @@ DemoResult run_demo(const DemoOptions& o, std::ostream& out, std::ostream& progr
       out.flush();
       phase = SteadyClock::now();
       const auto model = load_model(outcome.directory, o.load);
-      if (!text_tokens.empty()) {  // usage on the held-out prose: 64 sequences of four windows
-        const int64_t length = 4 * model->config.hybrid->window;
-        settings.usage_sequences = eval::text_sequences(prose_tokens, eval::bos_token(*tokenizer, *model), length,
-                                                        kUsageSequences, o.perplexity_text);
-        settings.usage_source = std::to_string(kUsageSequences) + " sequences of " + std::to_string(length) +
+      // Usage on the held-out prose: 64 sequences of four windows, as many as the text holds (at
+      // least 2, else diagnose's synthetic fallback).
+      const int64_t length = 4 * model->config.hybrid->window, bos = eval::bos_token(*tokenizer, *model);
+      const int64_t count =
+          std::min<int64_t>(kUsageSequences, static_cast<int64_t>(prose_tokens.size()) / (bos >= 0 ? length - 1 : length));
+      settings.usage_sequences.clear();
+      if (count >= 2) {
+        settings.usage_sequences = eval::text_sequences(prose_tokens, bos, length, count, o.perplexity_text);
+        settings.usage_source = std::to_string(count) + " sequences of " + std::to_string(length) +
                                 " tokens of held-out prose (" + o.perplexity_text + ")";
       }
       outcome.diagnose = eval::diagnose(*model, outcome.directory, *teacher, o.teacher, *tokenizer, settings);

@@ -64,6 +64,8 @@ TEST(EvalCli, HarnessShapedResultsAndMarkdown) {
   for (const auto& subject : subjects) {
     const auto& entry = json.at("results").at(subject.get<std::string>());
     EXPECT_EQ(entry.at("alias").get<std::string>().rfind(" - ", 0), 0u) << entry;
+    EXPECT_EQ(json.at("n-samples").at(subject.get<std::string>()).at("original"),
+              json.at("n-samples").at(subject.get<std::string>()).at("effective"));  // no --limit
     sum += entry.at("acc,none").get<double>();
   }
   EXPECT_NEAR(json.at("results").at("mmlu").at("acc,none").get<double>(), sum / subjects.size(), 1e-12);

@@ -85,9 +85,12 @@ nlohmann::json results_json(const EvalRun& run) {
       group_subtasks[key] = nlohmann::json::array();
       for (const TaskResult& sub : result.subtasks) {
         const std::string sub_key = result_key(run, mode.mode, sub.task);
-        results[sub_key] = metric_entries(sub, " - " + sub.task.substr(task->name.size() + 1));
+        results[sub_key] = metric_entries(sub, " - " + sub.task.substr(task->name.size() + 1));  // the subject
         better[sub_key] = higher_is_better_entries(sub);
-        n_samples[sub_key] = {{"original", sub.items}, {"effective", sub.items}};
+        const std::string subject = sub.task.substr(task->name.size() + 1);
+        const auto original = std::count_if(task->items.begin(), task->items.end(),
+                                            [&subject](const TaskItem& item) { return item.subtask == subject; });
+        n_samples[sub_key] = {{"original", static_cast<int64_t>(original)}, {"effective", sub.items}};
         versions[sub_key] = task->version;
         n_shot[sub_key] = task->num_fewshot;
         group_subtasks[key].push_back(sub_key);

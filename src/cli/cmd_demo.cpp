@@ -32,6 +32,7 @@ struct DemoFlags {
   std::string tasks = "next_sentence,last_word";
   std::string out = "out/demo";
   RecipeFlags recipe;
+  int seeds = 1;
   int64_t limit = 100;  // keeps the diagnostics within the time budget whatever the task files hold
   ProbeFlags probes{demo::DemoOptions{}.probe_items};
   int threads = 0;
@@ -70,6 +71,8 @@ demo::DemoOptions demo_options(const DemoFlags& f) {
   }
   o.out_dir = f.out;
   o.overrides = f.recipe.overrides();
+  if (f.seeds < 1) throw UserError("--seeds " + std::to_string(f.seeds) + ": must be >= 1");
+  o.seeds = f.seeds;
   o.task_limit = f.limit;
   o.probe_items = f.probes.items;
   o.probe_seed = f.probes.seed;
@@ -122,6 +125,10 @@ void add_demo_command(CLI::App& app, Action& action) {
   flags->recipe.add_to(*command, "every recipe's");
   add_limit_flag(*command, flags->limit);
   flags->probes.add_to(*command);
+  command->add_option("--seeds", flags->seeds,
+                      "conversions per recipe (seeds: the recipe's, +1, ...): mean and spread across them; each costs "
+                      "a whole demo's time")
+      ->capture_default_str();
   command->add_option("--threads", flags->threads, "libtorch threads (default: $LINCAT_THREADS, else 1)");
   command->callback([flags, &action] { action = [flags] { return run_demo(*flags); }; });
 }

@@ -26,7 +26,16 @@ struct EvalFlags {
   int64_t window = 0;  // 0: the model's max_position_embeddings
   int64_t stride = 0;  // 0: half the window
   std::string output;
+  bool log_samples = false;
 };
+
+// Fails, naming the flag, when a file cannot be written into `path`'s folder: checked before the
+// model loads, not after minutes of scoring.
+void require_writable_folder(const std::string& flag, const std::string& path) {
+  const std::filesystem::path folder = std::filesystem::absolute(path).parent_path();
+  if (!std::filesystem::is_directory(folder)) throw UserError(flag + " " + path + ": no such folder " + folder.string());
+  if (std::filesystem::is_directory(path)) throw UserError(flag + " " + path + ": is a directory; expected a file name");
+}
 
 // A .jsonl text file holds pre-tokenised documents ({"input_ids", "labels"?}), scored as one
 // stream of ids without any BOS added (their bytes are unknown: no per-byte metrics).
@@ -65,7 +74,14 @@ eval::TaskResult text_result(const Model& model, attention::Mode mode, const io:
 
 int run_eval(const EvalFlags& flags) {
   if (flags.tasks.tasks.empty() && flags.texts.empty()) throw UserError("nothing to evaluate: give --tasks or --text");
+  if (flags.log_samples && flags.output.empty()) throw UserError("--log-samples needs --output (the samples go beside it)");
   const std::vector<eval::Task> tasks = flags.tasks.load_tasks();
+  // Cheap inputs before the model loads: text files, a given tokenizer, the output folder.
+  for (const std::string& path : flags.texts) {
+    if (!std::filesystem::is_regular_file(path)) throw UserError("--text " + path + ": no such file");
+  }
+  if (!flags.tasks.tokenizer.empty()) io::Tokenizer::resolve(flags.tasks.tokenizer);
+  if (!flags.output.empty()) require_writable_folder("--output", flags.output);
   const auto model = load_model(flags.model.directory, flags.model.load_options());
   const auto tokenizer = io::Tokenizer::load(eval::tokenizer_path(flags.tasks.tokenizer, *model));
   const eval::AddBos add_bos = eval::parse_add_bos(flags.tasks.add_bos);
@@ -84,11 +100,11 @@ int run_eval(const EvalFlags& flags) {
     run.modes.push_back(std::move(results));
     mode_names.push_back(attention::mode_name(mode));
   }
-  for (const eval::Task& task : tasks) {
-    run.versions[task.name] = task.version;
-    run.num_fewshot[task.name] = task.num_fewshot;
-  }
-  run.config = {{"model", flags.model.directory},
+  for (const eval::Task& task : tasks) run.tasks.push_back(&task);
+  run.config = {{"model", "lincat"},
+                {"model_args", "pretrained=" + flags.model.directory + ",dtype=" + flags.model.dtype +
+                                   ",attention=" + mode_names[0].get<std::string>() + ",add_bos=" + flags.tasks.add_bos},
+                {"model_name", flags.model.directory},
                 {"attention", mode_names},
                 {"limit", flags.tasks.limit > 0 ? nlohmann::json(flags.tasks.limit) : nlohmann::json(nullptr)},
                 {"num_fewshot", flags.tasks.num_fewshot},
@@ -110,6 +126,17 @@ int run_eval(const EvalFlags& flags) {
     const std::string markdown = std::filesystem::path(flags.output).replace_extension(".md").string();
     write_file_atomically(markdown, table);
     std::cout << "wrote " << flags.output << " and " << markdown << "\n";
+    if (flags.log_samples) {  // samples_<task>[@<mode>].jsonl beside the results
+      const std::filesystem::path folder = std::filesystem::absolute(flags.output).parent_path();
+      for (const eval::ModeResults& mode : run.modes) {
+        for (size_t t = 0; t < tasks.size(); ++t) {
+          const std::string path =
+              (folder / ("samples_" + eval::result_key(run, mode.mode, tasks[t].name) + ".jsonl")).string();
+          write_file_atomically(path, eval::sample_log_jsonl(tasks[t], mode.tasks[t]));
+          std::cout << "wrote " << path << "\n";
+        }
+      }
+    }
   }
   return 0;
 }
@@ -125,7 +152,11 @@ void add_eval_command(CLI::App& app, Action& action) {
   command->add_option("--text", flags->texts, "a text file for perplexity and bits per byte (repeatable)");
   command->add_option("--ppl-window", flags->window, "perplexity window in tokens (default: max_position_embeddings)");
   command->add_option("--stride", flags->stride, "perplexity stride in tokens (default: half the perplexity window)");
-  command->add_option("--output", flags->output, "results JSON (the Markdown table goes beside it as .md)");
+  command->add_option("--output", flags->output,
+                      "results JSON in lm-evaluation-harness 0.4's shape (the Markdown table goes beside it as .md)");
+  command->add_flag("--log-samples", flags->log_samples,
+                    "also write samples_<task>[@<mode>].jsonl beside --output: one line per item (doc_id, arguments, "
+                    "resps, target, acc, acc_norm)");
   command->callback([flags, &action] { action = [flags] { return run_eval(*flags); }; });
 }
 

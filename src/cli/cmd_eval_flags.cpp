@@ -1,10 +1,14 @@
 #include "cli/cmd_eval_flags.h"
 
+#include <chrono>
+#include <cstdio>
 #include <iostream>
+#include <memory>
 
 #include "lincat/eval/task_readers.h"
 #include "lincat/eval/text_encoder.h"
 #include "lincat/model/decoder.h"
+#include "lincat/train/progress.h"
 #include "lincat/util/error.h"
 
 namespace lincat::cli {
@@ -47,12 +51,35 @@ std::vector<eval::Task> TaskFlags::load_tasks() const {
   return loaded;
 }
 
+eval::ItemProgress item_progress(const std::string& label) {
+  const bool terminal = train::stderr_is_terminal();
+  const auto start = std::chrono::steady_clock::now();
+  auto last = std::make_shared<std::chrono::steady_clock::time_point>(start);
+  return [label, terminal, start, last](int64_t done, int64_t total) {
+    const auto now = std::chrono::steady_clock::now();
+    // A terminal redraws at most 5 times a second; a log gets a line every 10 s and the last one.
+    if (done < total && now - *last < (terminal ? std::chrono::milliseconds(200) : std::chrono::milliseconds(10000))) return;
+    *last = now;
+    const double seconds = std::chrono::duration<double>(now - start).count();
+    const double rate = seconds > 0 ? static_cast<double>(done) / seconds : 0;
+    const double left = rate > 0 ? static_cast<double>(total - done) / rate : 0;
+    char line[200];
+    std::snprintf(line, sizeof line, "%s: %lld/%lld items, %.1f items/s, %lld:%02lld left", label.c_str(),
+                  static_cast<long long>(done), static_cast<long long>(total), rate,
+                  static_cast<long long>(left) / 60, static_cast<long long>(left) % 60);
+    std::cerr << (terminal ? "\r" : "") << line << (terminal && done < total ? "" : "\n") << std::flush;
+  };
+}
+
 std::vector<eval::TaskResult> run_tasks(const Model& model, attention::Mode mode, const io::Tokenizer& tokenizer,
                                         const std::vector<eval::Task>& tasks, int64_t limit, eval::AddBos add_bos) {
   const eval::Scorer scorer(model, mode, model.config.max_position_embeddings);
   const eval::Encoder encode = eval::bos_encoder(tokenizer, model, add_bos);
   std::vector<eval::TaskResult> results;
-  for (const eval::Task& task : tasks) results.push_back(eval::evaluate_task(scorer, encode, task, limit));
+  for (const eval::Task& task : tasks) {
+    results.push_back(eval::evaluate_task(scorer, encode, task, limit,
+                                          item_progress(task.name + "@" + attention::mode_name(mode))));
+  }
   return results;
 }
 

@@ -29,6 +29,10 @@ struct TaskFlags {
 };
 
 
+// Progress of one task in one mode on stderr ("piqa@hybrid: 120/1838 items, 35.2 items/s, 0:49
+// left"): redrawn on a terminal, a line every 10 s otherwise.
+eval::ItemProgress item_progress(const std::string& label);
+
 // Every task through one scorer (max length: the model's max_position_embeddings).
 std::vector<eval::TaskResult> run_tasks(const Model& model, attention::Mode mode, const io::Tokenizer& tokenizer,
                                         const std::vector<eval::Task>& tasks, int64_t limit,

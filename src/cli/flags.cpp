@@ -143,7 +143,7 @@ train::RecipeOverrides RecipeFlags::overrides() const {
 
 void ProbeFlags::add_to(CLI::App& command) {
   command.add_option("--probe-items", items, "probe items per distance")->capture_default_str()->check(at_least(1));
-  command.add_option("--seed", seed, "probe generation seed")->capture_default_str();
+  command.add_option("--seed", seed, "seed of the probes and of the bootstrap intervals")->capture_default_str();
 }
 
 void add_limit_flag(CLI::App& command, int64_t& limit) {
@@ -179,7 +179,8 @@ void add_json_flag(CLI::App& command, std::string& path) {
 
 void TestHookFlags::add_to(CLI::App& command) {
   command.add_option("--stop-after-steps", stop_after_steps,
-                     "testing: checkpoint and stop after N steps of this run, exactly as on Ctrl-C (exit 130)");
+                     "testing: checkpoint and stop after N steps of this run, exactly as on Ctrl-C (exit 130)")
+      ->group("");  // test-only: accepted, not listed by --help
 }
 
 train::TestHooks TestHookFlags::hooks() const {

@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
   lincat::cli::add_convert_command(app, action);
   lincat::cli::add_pretrain_command(app, action);
   lincat::cli::add_merge_command(app, action);
+  lincat::cli::add_calibrate_command(app, action);
   lincat::cli::add_export_command(app, action);
   lincat::cli::add_random_model_command(app, action);
   lincat::cli::add_eval_command(app, action);

@@ -150,3 +150,15 @@ INSTANTIATE_TEST_SUITE_P(
     [](const ::testing::TestParamInfo<BadInput>& info) { return info.param.name; });
 
 }  // namespace
+
+// Test-only flags are accepted but not listed by --help: users never see --stop-after-steps.
+TEST(Cli, TestOnlyFlagsAreHiddenFromHelp) {
+  for (const char* command : {"convert", "pretrain"}) {
+    const auto help = run_lincat(std::string(command) + " --help");
+    EXPECT_EQ(help.exit_code, 0) << help.err;
+    EXPECT_NE(help.out.find("--data"), std::string::npos) << help.out;
+    EXPECT_EQ(help.out.find("--stop-after-steps"), std::string::npos) << command << ": " << help.out;
+  }
+  const auto calibrate = run_lincat("calibrate --help");
+  EXPECT_NE(calibrate.out.find("--held-out-tokens"), std::string::npos) << calibrate.out;
+}

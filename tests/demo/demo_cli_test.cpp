@@ -93,7 +93,8 @@ TEST(Demo, ConvertsEveryRecipeAndWritesTheReport) {
     EXPECT_NE(markdown.find("\n| " + name + " | "), std::string::npos) << name;
   }
   const std::string linear_recipe = test::read_bytes(out + "/linear/recipe.yaml");
-  EXPECT_NE(linear_recipe.find("train_mode: linear"), std::string::npos) << linear_recipe;
+  EXPECT_NE(linear_recipe.find("mode: linear"), std::string::npos) << linear_recipe;
+  EXPECT_EQ(linear_recipe.find("train_mode"), std::string::npos) << linear_recipe;
   EXPECT_NE(test::read_bytes(out + "/ssd/recipe.yaml").find("enabled: true"), std::string::npos);
 }
 

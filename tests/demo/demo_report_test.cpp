@@ -97,5 +97,21 @@ TEST(DemoReport, JsonCarriesTheTableNumbersAndTimes) {
   EXPECT_DOUBLE_EQ(json.at("total_seconds").get<double>(), 95);
 }
 
+// demo --seeds N: one row per recipe with mean ± sample sd [min, max] of each number over the seeds.
+TEST(DemoReport, SeedsTableGivesMeanAndSpread) {
+  DemoReport report;
+  report.recipes = {outcome("lolcats", 0.2)};
+  std::vector<SeedScores> runs = {seed_scores(outcome("lolcats", 0.2), 1), seed_scores(outcome("lolcats", 0.4), 2)};
+  runs[1].task_average["hybrid"] = 0.6;  // 0.4 and 0.6: mean 50.0, sd 14.1
+  report.seeds = {{"lolcats", runs}};
+  const std::string table = seeds_table_markdown(report);
+  EXPECT_NE(table.find("| lolcats | 2 | 50.0 ± 14.1 [40.0, 60.0] | 35.0 ± 0.0 [35.0, 35.0] |"), std::string::npos) << table;
+  EXPECT_NE(table.find("| 30.0 ± 14.1 [20.0, 40.0] |"), std::string::npos) << table;  // linear share
+  EXPECT_NE(demo_markdown(report).find("## Across seeds"), std::string::npos);
+  report.seeds = {{"lolcats", {runs[0]}}};  // one seed: no table
+  EXPECT_EQ(seeds_table_markdown(report), "");
+  EXPECT_EQ(demo_markdown(report).find("## Across seeds"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace lincat::demo

@@ -73,7 +73,8 @@ TEST(TrainConvert, EveryRecipeRunsEndToEndAndItsModelLoadsEverywhere) {
   const Fixture& f = fixture();
   for (const std::string recipe : {"lolcats", "hedgecats", "ssd", "linear"}) {
     const std::string out = f.dir.file("out-" + recipe);
-    const auto run = run_lincat(f.convert(recipe, out, "--stage1-steps 3 --stage2-steps 3"));
+    // f = 4 (below head_dim 8), which hedgecats' square map replaces.
+    const auto run = run_lincat(f.convert(recipe, out, "--stage1-steps 3 --stage2-steps 3 --set attention.feature_dim=4"));
     ASSERT_EQ(run.exit_code, 0) << recipe << ": " << run.err;
     EXPECT_NE(run.err.find("stage 2 step 3/3"), std::string::npos) << run.err;
     for (const char* file : {"config.json", "model.safetensors", "recipe.yaml", "train_log.jsonl", "tokenizer.model"}) {
@@ -96,6 +97,11 @@ TEST(TrainConvert, EveryRecipeRunsEndToEndAndItsModelLoadsEverywhere) {
     const auto config = nlohmann::json::parse(test::read_bytes(out + "/config.json"));
     EXPECT_EQ(config["lincat"]["default_mode"], "hybrid") << recipe;  // linear: inference-time hybridisation
     EXPECT_EQ(config["lincat"]["lora"]["rank"], 8);
+    // hedgecats: a square Hedgehog map, feature_dim = head_dim; the others keep the recipe's.
+    const int64_t head_dim = config["hidden_size"].get<int64_t>() / config["num_attention_heads"].get<int64_t>();
+    EXPECT_EQ(config["lincat"]["feature_dim"].get<int64_t>() == head_dim, recipe == "hedgecats") << recipe;
+    EXPECT_NE(run.out.find(recipe == "hedgecats" || recipe == "linear" ? "stage 1 in linear mode" : "stage 1 in hybrid mode"),
+              std::string::npos) << run.out;
   }
 }
 

@@ -25,7 +25,17 @@ TEST(TrainRecipe, BuiltinsLoadValidateAndDiffer) {
   EXPECT_GT(hedgecats.stage2.early_stopping_patience, 0);
   EXPECT_TRUE(ssd.ssd.enabled);
   EXPECT_FALSE(lolcats.ssd.enabled);
-  EXPECT_EQ(linear.train_mode, attention::Mode::Linear);
+  EXPECT_EQ(linear.stage1.mode, attention::Mode::Linear);
+  EXPECT_EQ(linear.stage2.mode, attention::Mode::Linear);
+  EXPECT_EQ(lolcats.stage1.mode, attention::Mode::Hybrid);
+  EXPECT_EQ(lolcats.stage2.mode, attention::Mode::Hybrid);
+  // HedgeCATs as arXiv 2510.05901 defines it: linear-only attention-weight transfer with a square
+  // Hedgehog map, then a hybrid fine-tune.
+  EXPECT_EQ(hedgecats.stage1.mode, attention::Mode::Linear);
+  EXPECT_EQ(hedgecats.stage1.output_mse_weight, 0);
+  EXPECT_EQ(hedgecats.stage2.mode, attention::Mode::Hybrid);
+  EXPECT_TRUE(hedgecats.square_feature_map);
+  EXPECT_FALSE(lolcats.square_feature_map);
   EXPECT_EQ(linear.default_mode, attention::Mode::Hybrid);
   EXPECT_EQ(lolcats.stage2.lora.rank, 8);
   EXPECT_EQ(lolcats.stage2.optimiser.clip_norm, 1.0);
@@ -45,6 +55,30 @@ TEST(TrainRecipe, OverridesApplyAndResolvedYamlRoundTrips) {
   const Recipe back = load_recipe(dir.file("r.yaml"));
   EXPECT_EQ(to_yaml(back), to_yaml(r));
   EXPECT_EQ(back.stage2.lora.targets, (std::vector<std::string>{"q_proj", "up_proj"}));
+}
+
+// Recipes written before stage1.mode and stage2.mode: attention.train_mode sets both, a stage's
+// own mode given after it wins, and the resolved recipe spells only the per-stage keys.
+TEST(TrainRecipe, OlderTrainModeSetsBothStagesAndIsNotWritten) {
+  test::TempDir dir;
+  test::write_bytes(dir.file("old.yaml"), "attention: {train_mode: linear, window: 8}\n");
+  const Recipe old = load_recipe(dir.file("old.yaml"));
+  EXPECT_EQ(old.stage1.mode, attention::Mode::Linear);
+  EXPECT_EQ(old.stage2.mode, attention::Mode::Linear);
+  const std::string yaml = to_yaml(old);
+  EXPECT_FALSE(contains(yaml, "train_mode")) << yaml;
+  test::write_bytes(dir.file("resolved.yaml"), yaml);
+  EXPECT_EQ(to_yaml(load_recipe(dir.file("resolved.yaml"))), yaml);
+  test::write_bytes(dir.file("mixed.yaml"), "attention: {train_mode: linear}\nstage2: {mode: hybrid}\n");
+  const Recipe mixed = load_recipe(dir.file("mixed.yaml"));
+  EXPECT_EQ(mixed.stage1.mode, attention::Mode::Linear);
+  EXPECT_EQ(mixed.stage2.mode, attention::Mode::Hybrid);
+  Recipe r = load_recipe("lolcats");
+  apply_override(r, "attention.train_mode=linear");
+  EXPECT_EQ(r.stage1.mode, attention::Mode::Linear);
+  EXPECT_TRUE(contains(user_error_message([&] { apply_override(r, "stage1.mode=fast"); }), "stage1.mode"));
+  apply_override(r, "stage2.mode=window");
+  EXPECT_TRUE(contains(user_error_message([&] { validate(r); }), "stage2.mode must be hybrid or linear"));
 }
 
 TEST(TrainRecipe, StepsComeFromTheTokenBudget) {

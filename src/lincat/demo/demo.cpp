@@ -1,5 +1,6 @@
 #include "lincat/demo/demo.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -17,6 +18,8 @@ namespace lincat::demo {
 namespace {
 
 namespace fs = std::filesystem;
+
+constexpr int64_t kUsageSequences = 64;  // held-out sequences the linear usage is measured on
 
 std::string clock_text(double seconds) {
   const auto s = static_cast<long long>(seconds + 0.5);
@@ -70,67 +73,103 @@ DemoResult run_demo(const DemoOptions& o, std::ostream& out, std::ostream& progr
   // Probe contexts (the distance plus the question) must fit the positions the teacher was trained on.
   settings.max_probe_distance = teacher->config.max_position_embeddings - 64;
   const auto tokenizer = io::Tokenizer::load(eval::tokenizer_path("", *teacher));
-  std::vector<int64_t> text_tokens;  // [BOS] + the perplexity text's ids
+  std::vector<int64_t> text_tokens;   // [BOS] + the perplexity text's ids
+  std::vector<int64_t> prose_tokens;  // the perplexity text's ids alone
   int64_t text_bytes = 0;
   std::map<std::string, double> base_bits;
   if (!o.perplexity_text.empty()) {
     const std::string text = eval::read_text_file(o.perplexity_text);
     if (text.empty()) throw UserError(o.perplexity_text + ": empty perplexity text");
     text_tokens = eval::bos_encoder(*tokenizer, *teacher)(text);
+    prose_tokens = tokenizer->encode(text);
     text_bytes = static_cast<int64_t>(text.size());
     base_bits["base"] = bits_per_byte(*teacher, attention::Mode::Softmax, text_tokens, text_bytes);
   }
 
-  const auto n = recipes.size();
-  for (size_t i = 0; i < n; ++i) {
-    const train::Recipe& recipe = recipes[i];
-    RecipeOutcome outcome;
-    outcome.recipe = o.recipes[i];
-    outcome.directory = (fs::path(o.out_dir) / outcome.recipe).string();
-    const double elapsed = seconds_since(start);
-    const std::string eta =
-        i == 0 ? "unknown until the first recipe is done" : clock_text(elapsed / static_cast<double>(i) * static_cast<double>(n - i));
-    out << "\n== [" << i + 1 << "/" << n << "] " << outcome.recipe << ": conversion (stage 1 "
-        << train::stage_steps(recipe.stage1, recipe.data) << " steps, stage 2 " << train::stage_steps(recipe.stage2, recipe.data)
-        << " steps) | elapsed " << clock_text(elapsed) << ", demo ETA " << eta << "\n";
-    out.flush();
+  const size_t seeds = static_cast<size_t>(std::max(1, o.seeds));
+  const size_t n = recipes.size() * seeds;  // conversions
+  for (size_t r = 0; r < recipes.size(); ++r) {
+    std::vector<SeedScores> runs;
+    for (size_t k = 0; k < seeds; ++k) {
+      const size_t i = r * seeds + k;  // this conversion's place in the run
+      train::Recipe recipe = recipes[r];
+      recipe.seed += k;
+      RecipeOutcome outcome;
+      outcome.recipe = o.recipes[r];
+      outcome.directory =
+          (fs::path(o.out_dir) / (k == 0 ? outcome.recipe : outcome.recipe + ".seed" + std::to_string(recipe.seed))).string();
+      const std::string label = outcome.recipe + (seeds > 1 ? " seed " + std::to_string(recipe.seed) : "");
+      const double elapsed = seconds_since(start);
+      const std::string eta = i == 0 ? "unknown until the first recipe is done"
+                                     : clock_text(elapsed / static_cast<double>(i) * static_cast<double>(n - i));
+      out << "\n== [" << i + 1 << "/" << n << "] " << label << ": conversion (stage 1 "
+          << train::stage_steps(recipe.stage1, recipe.data) << " steps, stage 2 " << train::stage_steps(recipe.stage2, recipe.data)
+          << " steps) | elapsed " << clock_text(elapsed) << ", demo ETA " << eta << "\n";
+      out.flush();
 
-    SteadyClock::time_point phase = SteadyClock::now();
-    std::error_code error;
-    fs::remove_all(outcome.directory, error);
-    if (error) throw UserError(outcome.directory + ": cannot replace (" + error.message() + ")");
-    train::ConvertOptions convert;
-    convert.model_dir = o.teacher;
-    convert.data = {o.conversion_data};
-    convert.out_dir = outcome.directory;
-    convert.recipe = recipe;
-    convert.load = o.load;
-    result.exit_code = train::run_conversion(convert, out, progress, terminal);
-    if (result.exit_code != 0) return result;
-    outcome.convert_seconds = seconds_since(phase);
+      SteadyClock::time_point phase = SteadyClock::now();
+      std::error_code error;
+      fs::remove_all(outcome.directory, error);
+      if (error) throw UserError(outcome.directory + ": cannot replace (" + error.message() + ")");
+      train::ConvertOptions convert;
+      convert.model_dir = o.teacher;
+      convert.data = {o.conversion_data};
+      convert.out_dir = outcome.directory;
+      convert.recipe = recipe;
+      convert.load = o.load;
+      result.exit_code = train::run_conversion(convert, out, progress, terminal);
+      if (result.exit_code != 0) return result;
+      outcome.convert_seconds = seconds_since(phase);
 
-    out << "== [" << i + 1 << "/" << n << "] " << outcome.recipe << ": diagnostics (" << o.tasks.size()
-        << " tasks and 2 probes in 6 modes) | conversion took " << clock_text(outcome.convert_seconds) << "\n";
-    out.flush();
-    phase = SteadyClock::now();
-    const auto model = load_model(outcome.directory, o.load);
-    outcome.diagnose = eval::diagnose(*model, outcome.directory, *teacher, o.teacher, *tokenizer, settings);
-    eval::write_diagnose_report(outcome.diagnose, (fs::path(outcome.directory) / "diagnose").string());
-    if (!text_tokens.empty()) {
-      outcome.bits_per_byte = base_bits;
-      for (attention::Mode mode : {attention::Mode::Hybrid, attention::Mode::Window, attention::Mode::Linear,
-                                   attention::Mode::Sinks, attention::Mode::None}) {
-        outcome.bits_per_byte[attention::mode_name(mode)] = bits_per_byte(*model, mode, text_tokens, text_bytes);
+      out << "== [" << i + 1 << "/" << n << "] " << label << ": diagnostics (" << o.tasks.size()
+          << " tasks and 2 probes in 7 modes) | conversion took " << clock_text(outcome.convert_seconds) << "\n";
+      out.flush();
+      phase = SteadyClock::now();
+      const auto model = load_model(outcome.directory, o.load);
+      // Usage on the held-out prose: 64 sequences of four windows, as many as the text holds (at
+      // least 2, else diagnose's synthetic fallback).
+      const int64_t length = 4 * model->config.hybrid->window, bos = eval::bos_token(*tokenizer, *model);
+      const int64_t count =
+          std::min<int64_t>(kUsageSequences, static_cast<int64_t>(prose_tokens.size()) / (bos >= 0 ? length - 1 : length));
+      settings.usage_sequences.clear();
+      if (count >= 2) {
+        settings.usage_sequences = eval::text_sequences(prose_tokens, bos, length, count, o.perplexity_text);
+        settings.usage_source = std::to_string(count) + " sequences of " + std::to_string(length) +
+                                " tokens of held-out prose (" + o.perplexity_text + ")";
       }
+      outcome.diagnose = eval::diagnose(*model, outcome.directory, *teacher, o.teacher, *tokenizer, settings);
+      eval::write_diagnose_report(outcome.diagnose, (fs::path(outcome.directory) / "diagnose").string());
+      if (!text_tokens.empty()) {
+        outcome.bits_per_byte = base_bits;
+        for (attention::Mode mode : {attention::Mode::Hybrid, attention::Mode::Window, attention::Mode::Linear,
+                                     attention::Mode::Sinks, attention::Mode::None}) {
+          outcome.bits_per_byte[attention::mode_name(mode)] = bits_per_byte(*model, mode, text_tokens, text_bytes);
+        }
+      }
+      outcome.diagnose_seconds = seconds_since(phase);
+      out << "diagnostics took " << clock_text(outcome.diagnose_seconds) << "\n\n" << recipe_table_markdown(outcome);
+      out.flush();
+      runs.push_back(seed_scores(outcome, recipe.seed));
+      if (k == 0) report.recipes.push_back(std::move(outcome));
     }
-    outcome.diagnose_seconds = seconds_since(phase);
-    out << "diagnostics took " << clock_text(outcome.diagnose_seconds) << "\n\n" << recipe_table_markdown(outcome);
-    out.flush();
-    report.recipes.push_back(std::move(outcome));
+    report.seeds.emplace_back(o.recipes[r], std::move(runs));
+  }
+  // Each recipe against lolcats, item by item in hybrid mode (the first seed of each).
+  const auto lolcats = std::find_if(report.recipes.begin(), report.recipes.end(),
+                                    [](const RecipeOutcome& x) { return x.recipe == "lolcats"; });
+  for (const RecipeOutcome& x : report.recipes) {
+    if (lolcats == report.recipes.end() || x.recipe == "lolcats") continue;
+    const auto hybrid = [](const eval::DiagnoseReport& d) {
+      return *std::find_if(d.modes.begin(), d.modes.end(), [](const eval::ModeScores& m) { return m.name == "hybrid"; });
+    };
+    for (eval::PairedDifference& d : eval::compare_paired(hybrid(x.diagnose), hybrid(lolcats->diagnose), x.diagnose.window,
+                                                          x.diagnose.window_reach, x.recipe, "lolcats")) {
+      report.against_lolcats.push_back(std::move(d));
+    }
   }
 
   report.total_seconds = seconds_since(start);
-  out << "\n== Summary (scores in %)\n\n" << summary_table_markdown(report) << "\n";
+  out << "\n== Summary (scores in %)\n\n" << summary_table_markdown(report) << "\n" << seeds_table_markdown(report);
   result.written = write_demo_report(report, o.out_dir);
   return result;
 }

@@ -30,6 +30,7 @@ struct DemoOptions {
   int64_t task_limit = 0;  // items per task (0: all)
   int probe_items = 16;    // per probe distance: 16 keeps one accuracy within about ±0.12 (binomial)
   uint64_t probe_seed = 1234;
+  int seeds = 1;  // conversions per recipe, with the recipe's seed, +1, ...; the first seed's is the recipe's report
   LoadOptions load;
 };
 
@@ -39,7 +40,7 @@ struct DemoResult {
   std::vector<std::string> written;  // the top-level report files
 };
 
-// Replaces OUT/<recipe> for every recipe. `out` gets the stage lines and tables, `progress` the
+// Replaces OUT/<recipe> (and OUT/<recipe>.seed<S> for further seeds) for every recipe. `out` gets the stage lines and tables, `progress` the
 // conversions' step display (a bar when `terminal`).
 DemoResult run_demo(const DemoOptions& options, std::ostream& out, std::ostream& progress, bool terminal);
 

@@ -1,5 +1,7 @@
 #include "lincat/demo/demo_report.h"
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <functional>
@@ -58,7 +60,54 @@ std::string duration(double seconds) {
   return text;
 }
 
+// "mean ± sd [min, max]" of `values` in %.
+std::string spread_text(const std::vector<double>& values) {
+  double mean = 0;
+  for (double v : values) mean += v;
+  mean /= static_cast<double>(values.size());
+  double variance = 0;
+  for (double v : values) variance += (v - mean) * (v - mean);
+  const double sd = values.size() > 1 ? std::sqrt(variance / static_cast<double>(values.size() - 1)) : 0;
+  const auto [low, high] = std::minmax_element(values.begin(), values.end());
+  return percent(mean) + " ± " + percent(sd) + " [" + percent(*low) + ", " + percent(*high) + "]";
+}
+
 }  // namespace
+
+SeedScores seed_scores(const RecipeOutcome& outcome, uint64_t seed) {
+  SeedScores s;
+  s.seed = seed;
+  for (const eval::ModeScores& m : outcome.diagnose.modes) {
+    s.task_average[m.name] = m.task_average;
+    s.probes_beyond[m.name] = m.beyond_window_probe_accuracy;
+  }
+  s.linear_share = outcome.diagnose.usage.mean_linear_share;
+  return s;
+}
+
+std::string seeds_table_markdown(const DemoReport& report) {
+  std::string out =
+      "| recipe | seeds | hybrid tasks | window tasks | hybrid probes > w | window probes > w | linear probes > w | "
+      "linear share |\n|---|---:|---|---|---|---|---|---|\n";
+  bool any = false;
+  for (const auto& [recipe, seeds] : report.seeds) {
+    if (seeds.size() < 2) continue;
+    any = true;
+    const auto column = [&seeds = seeds](const std::function<double(const SeedScores&)>& value) {
+      std::vector<double> values;
+      for (const SeedScores& s : seeds) values.push_back(value(s));
+      return spread_text(values);
+    };
+    out += "| " + recipe + " | " + std::to_string(seeds.size()) + " | " +
+           column([](const SeedScores& s) { return s.task_average.at("hybrid"); }) + " | " +
+           column([](const SeedScores& s) { return s.task_average.at("window"); }) + " | " +
+           column([](const SeedScores& s) { return s.probes_beyond.at("hybrid"); }) + " | " +
+           column([](const SeedScores& s) { return s.probes_beyond.at("window"); }) + " | " +
+           column([](const SeedScores& s) { return s.probes_beyond.at("linear"); }) + " | " +
+           column([](const SeedScores& s) { return s.linear_share; }) + " |\n";
+  }
+  return any ? out : "";
+}
 
 std::string recipe_table_markdown(const RecipeOutcome& o) {
   const eval::DiagnoseReport& r = o.diagnose;
@@ -121,7 +170,24 @@ std::string demo_markdown(const DemoReport& report) {
                     "in every attention mode, the base model in softmax.\n\n## Summary\n\nTask averages and probe "
                     "accuracies in %; recovered = hybrid's task average / base's x 100; linear share = the linear "
                     "branch's share of the attention normaliser beyond the window (hybrid mode).\n\n" +
-                    summary_table_markdown(report) + "\n## Per recipe\n\n";
+                    summary_table_markdown(report) + "\n";
+  const std::string seeds = seeds_table_markdown(report);
+  if (!seeds.empty()) {
+    out += "## Across seeds\n\nEach recipe converted once per seed (the recipe's seed, +1, +2, ...); in %: mean ± "
+           "sample standard deviation [min, max] over the seeds.\n\n" + seeds + "\n";
+  }
+  if (!report.against_lolcats.empty()) {
+    out += "## Each recipe against lolcats (hybrid mode, same items, first seed)\n\nDifference in points with a "
+           "paired bootstrap 95% interval and McNemar's exact p on the items where they disagree.\n\n"
+           "| items | recipe - lolcats | n | difference [95%] | McNemar p | |\n|---|---|---:|---|---:|---|\n";
+    for (const eval::PairedDifference& d : report.against_lolcats) {
+      out += "| " + d.what + " | " + d.a + " - " + d.b + " | " + std::to_string(d.items) + " | " +
+             fixed(100 * d.difference, 1) + " [" + fixed(100 * d.low, 1) + ", " + fixed(100 * d.high, 1) + "] | " +
+             fixed(d.p_value, 3) + " | " + (d.distinguishable ? "distinguishable" : "not distinguishable") + " |\n";
+    }
+    out += "\n";
+  }
+  out += "## Per recipe\n\n";
   for (const RecipeOutcome& o : report.recipes) {
     out += recipe_table_markdown(o) + "\nFull report: `" + o.recipe + "/diagnose/report.md`.\n\n";
   }
@@ -158,7 +224,21 @@ nlohmann::json demo_json(const DemoReport& report) {
                        {"verdict_line", r.verdict.line},
                        {"seconds", {{"conversion", o.convert_seconds}, {"diagnostics", o.diagnose_seconds}}}});
   }
+  nlohmann::json seeds = nlohmann::json::object();
+  for (const auto& [recipe, runs] : report.seeds) {
+    for (const SeedScores& s : runs) {
+      seeds[recipe].push_back({{"seed", s.seed}, {"task_average", s.task_average},
+                               {"probe_accuracy_beyond_window", s.probes_beyond}, {"mean_linear_share", s.linear_share}});
+    }
+  }
+  nlohmann::json against = nlohmann::json::array();
+  for (const eval::PairedDifference& d : report.against_lolcats) {
+    against.push_back({{"items", d.what}, {"recipe", d.a}, {"n", d.items}, {"difference", d.difference}, {"low", d.low},
+                       {"high", d.high}, {"mcnemar_p", d.p_value}, {"distinguishable", d.distinguishable}});
+  }
   return {{"teacher", report.teacher},
+          {"seeds", seeds},
+          {"against_lolcats", against},
           {"conversion_data", report.conversion_data},
           {"heldout_dir", report.heldout_dir},
           {"perplexity_text", report.perplexity_text},

@@ -23,14 +23,33 @@ struct RecipeOutcome {
   double diagnose_seconds = 0;
 };
 
+// The numbers of one conversion that the seed table spreads: task averages and probe accuracies
+// beyond w per mode (fractions), and the mean linear share.
+struct SeedScores {
+  uint64_t seed = 0;
+  std::map<std::string, double> task_average;   // mode name -> task average
+  std::map<std::string, double> probes_beyond;  // mode name -> probe accuracy beyond w
+  double linear_share = 0;
+};
+
+// SeedScores of a finished conversion.
+SeedScores seed_scores(const RecipeOutcome& outcome, uint64_t seed);
+
 struct DemoReport {
   std::string teacher;
   std::string conversion_data;
   std::string heldout_dir;
   std::string perplexity_text;  // "" when none was scored
-  std::vector<RecipeOutcome> recipes;
+  std::vector<RecipeOutcome> recipes;  // the first seed of each recipe
+  // Every seed of each recipe (demo --seeds N), in recipe order: mean and spread across seeds.
+  std::vector<std::pair<std::string, std::vector<SeedScores>>> seeds;
+  // Each recipe's hybrid mode against lolcats', item by item (first seed; empty without lolcats).
+  std::vector<eval::PairedDifference> against_lolcats;
   double total_seconds = 0;
 };
+
+// Per recipe with more than one seed: mean, standard deviation and range of each number.
+std::string seeds_table_markdown(const DemoReport& report);
 
 // The Table 1 rows of one recipe (tasks, average, recovered, probes beyond w, bits per byte),
 // under a heading that gives its linear share and verdict.

@@ -11,7 +11,8 @@ namespace {
 
 const std::vector<attention::Mode>& diagnosed_modes() {
   using attention::Mode;
-  static const std::vector<Mode> modes = {Mode::Hybrid, Mode::Window, Mode::Linear, Mode::Sinks, Mode::None};
+  static const std::vector<Mode> modes = {Mode::Hybrid, Mode::Window, Mode::Linear, Mode::Sinks, Mode::None,
+                                          Mode::Overlap};
   return modes;
 }
 
@@ -22,7 +23,10 @@ ModeScores score_mode(const Model& model, attention::Mode mode, const std::strin
   scores.name = name;
   const Encoder encode = bos_encoder(tokenizer, model, settings.add_bos);
   const Scorer task_scorer(model, mode, model.config.max_position_embeddings);
-  for (const Task& task : settings.tasks) scores.tasks.push_back(evaluate_task(task_scorer, encode, task, settings.limit));
+  for (const Task& task : settings.tasks) {
+    scores.tasks.push_back(evaluate_task(task_scorer, encode, task, settings.limit,
+                                         settings.progress ? settings.progress(task.name + "@" + name) : ItemProgress{}));
+  }
   scores.task_average = task_average(scores.tasks);
   const Scorer probe_scorer(model, mode, 0);  // probes run past max_position_embeddings on purpose
   double beyond = 0;
@@ -65,6 +69,51 @@ std::string verdict_kind_name(VerdictKind kind) {
   return "used";
 }
 
+std::vector<std::vector<int64_t>> text_sequences(const std::vector<int64_t>& tokens, int64_t bos, int64_t length,
+                                                 int64_t count, const std::string& source) {
+  const int64_t body = bos >= 0 ? length - 1 : length;  // text tokens per sequence
+  if (body < 1 || static_cast<int64_t>(tokens.size()) < body * count) {
+    throw UserError(source + ": " + std::to_string(tokens.size()) + " tokens, " + std::to_string(count) +
+                    " sequences of " + std::to_string(length) + " need " + std::to_string(std::max<int64_t>(body, 1) * count));
+  }
+  std::vector<std::vector<int64_t>> sequences;
+  for (int64_t s = 0; s < count; ++s) {
+    std::vector<int64_t> sequence;
+    if (bos >= 0) sequence.push_back(bos);
+    sequence.insert(sequence.end(), tokens.begin() + s * body, tokens.begin() + (s + 1) * body);
+    sequences.push_back(std::move(sequence));
+  }
+  return sequences;
+}
+
+const std::vector<std::pair<std::string, std::string>>& paired_mode_comparisons() {
+  static const std::vector<std::pair<std::string, std::string>> pairs = {
+      {"hybrid", "window"}, {"linear", "none"}, {"hybrid", "base"}};
+  return pairs;
+}
+
+std::vector<PairedDifference> compare_paired(const ModeScores& a, const ModeScores& b, int64_t window, int64_t reach,
+                                             const std::string& a_name, const std::string& b_name) {
+  std::vector<PairedDifference> out;
+  for (size_t t = 0; t < a.tasks.size() && t < b.tasks.size(); ++t) {
+    out.push_back(paired_difference(a.tasks[t].task, a_name, main_metric_correct(a.tasks[t]), b_name,
+                                    main_metric_correct(b.tasks[t])));
+  }
+  for (const auto& [probe, points] : a.probes) {
+    const std::vector<ProbePoint>& other = b.probes.at(probe);
+    for (const auto& [label, from] : {std::pair<std::string, int64_t>{"d > w", window}, {"d > L(w-1)", reach}}) {
+      std::vector<bool> x, y;
+      for (size_t i = 0; i < points.size() && i < other.size(); ++i) {
+        if (points[i].distance <= from) continue;
+        x.insert(x.end(), points[i].correct.begin(), points[i].correct.end());
+        y.insert(y.end(), other[i].correct.begin(), other[i].correct.end());
+      }
+      if (!x.empty()) out.push_back(paired_difference(probe + " " + label, a_name, x, b_name, y));
+    }
+  }
+  return out;
+}
+
 Verdict judge_usage(const ComponentUsage& usage, const std::vector<ModeScores>& modes) {
   std::string scores;
   for (const char* name : {"hybrid", "window", "linear", "none"}) {
@@ -73,9 +122,19 @@ Verdict judge_usage(const ComponentUsage& usage, const std::vector<ModeScores>& 
                 percent(m->beyond_window_probe_accuracy) + " probes beyond w";
     }
   }
-  const std::string numbers = "linear share " + percent(usage.mean_linear_share) + " of the normaliser and " +
-                              percent(usage.mean_linear_output_share) + " of the output beyond the window (" +
-                              scores + ")";
+  const auto with_interval = [&usage](double mean, const Interval& i) {
+    return percent(mean) + (usage.layer_linear_share.empty() ? "" : " [95% " + percent(i.low) + ", " + percent(i.high) + "]");
+  };
+  std::string bypassed;
+  const std::vector<std::string> layers = layer_usage_verdicts(usage);
+  for (size_t l = 0; l < layers.size(); ++l) {
+    if (layers[l] == "bypassed") bypassed += (bypassed.empty() ? "" : ", ") + std::to_string(l);
+  }
+  const std::string numbers =
+      "linear share " + with_interval(usage.mean_linear_share, usage.model_linear_share) + " of the normaliser and " +
+      with_interval(usage.mean_linear_output_share, usage.model_linear_output_share) +
+      " of the output beyond the window in " + attention::mode_name(usage.mode) + " mode" +
+      (bypassed.empty() ? "" : "; layers bypassed (upper bound below 5%): " + bypassed) + " (" + scores + ")";
   Verdict verdict;
   if (usage.mean_linear_share < kCollapseShare) {
     verdict.kind = VerdictKind::Collapsed;
@@ -101,6 +160,7 @@ DiagnoseReport diagnose(const Model& model, const std::string& model_name, const
   report.model = model_name;
   report.base = base_name;
   report.window = model.config.hybrid->window;
+  report.default_mode = model.config.default_mode;
   report.probe_settings.distances = window_distances(report.window);
   if (settings.max_probe_distance > 0) {
     auto& d = report.probe_settings.distances;
@@ -127,15 +187,22 @@ DiagnoseReport diagnose(const Model& model, const std::string& model_name, const
     report.modes.push_back(std::move(scores));
   }
 
-  // Usage on passkey contexts four windows long: every layer sees positions far beyond w.
-  ProbeSettings long_inputs = report.probe_settings;
-  long_inputs.distances = {4 * report.window};
-  long_inputs.items_per_distance = 2;
-  std::vector<std::vector<int64_t>> sequences;
-  for (const ProbeItem& item : make_probe(ProbeKind::Passkey, plain, bos, long_inputs)) {
-    sequences.push_back(item.context);
+  // Usage on held-out prose when given, else on passkey contexts four windows long: every layer
+  // sees positions far beyond w.
+  std::vector<std::vector<int64_t>> sequences = settings.usage_sequences;
+  report.usage_source = settings.usage_source;
+  if (sequences.empty()) {
+    ProbeSettings long_inputs = report.probe_settings;
+    long_inputs.distances = {4 * report.window};
+    long_inputs.items_per_distance = 2;
+    for (const ProbeItem& item : make_probe(ProbeKind::Passkey, plain, bos, long_inputs)) {
+      sequences.push_back(item.context);
+    }
+    report.usage_source = "2 synthetic passkey contexts of " + std::to_string(4 * report.window) + " tokens (no text given)";
   }
-  report.usage = measure_component_usage(model, sequences);
+  // Two synthetic contexts are no sample of text: intervals only over the given prose.
+  const int bootstrap_samples = settings.usage_sequences.empty() ? 0 : 1000;
+  report.usage = measure_component_usage(model, sequences, usage_mode(model), bootstrap_samples, settings.seed);
 
   const Encoder encode = bos_encoder(tokenizer, model, settings.add_bos);
   for (const Task& task : settings.tasks) {
@@ -148,6 +215,13 @@ DiagnoseReport diagnose(const Model& model, const std::string& model_name, const
       }
       ++report.task_items;
       report.task_items_within_window += within ? 1 : 0;
+    }
+  }
+  report.window_reach = model.config.num_layers * (report.window - 1);
+  for (const auto& [a, b] : paired_mode_comparisons()) {
+    for (PairedDifference& d : compare_paired(*find_mode(report.modes, a), *find_mode(report.modes, b), report.window,
+                                              report.window_reach, a, b)) {
+      report.paired.push_back(std::move(d));
     }
   }
   report.verdict = judge_usage(report.usage, report.modes);

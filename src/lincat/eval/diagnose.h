@@ -2,6 +2,7 @@
 // scored in every mode on the same tasks and long-range probes, the base model in softmax,
 // recovered performance, per layer and head linear usage, and a plain verdict.
 #pragma once
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -9,6 +10,7 @@
 
 #include "lincat/eval/component_usage.h"
 #include "lincat/eval/evaluate.h"
+#include "lincat/eval/paired.h"
 #include "lincat/eval/probes.h"
 #include "lincat/eval/text_encoder.h"
 #include "lincat/io/tokenizer.h"
@@ -36,15 +38,32 @@ struct DiagnoseReport {
   std::string model;
   std::string base;
   int64_t window = 0;
-  std::vector<ModeScores> modes;  // base first, then hybrid, window, linear, sinks, none
-  ComponentUsage usage;
+  attention::Mode default_mode = attention::Mode::Hybrid;  // the mode the model runs in (its config)
+  std::vector<ModeScores> modes;  // base first, then hybrid, window, linear, sinks, none, overlap
+  ComponentUsage usage;           // measured in usage_mode(model)
+  std::string usage_source;       // what the usage was measured on
   // Task items scored, and those short enough (context + continuation <= w tokens) that the
   // linear branch never takes part: they cannot show whether it is used.
   int64_t task_items = 0;
   int64_t task_items_within_window = 0;
   Verdict verdict;
   ProbeSettings probe_settings;
+  // The farthest a token's information can travel through window attention alone: each of the L
+  // layers moves it at most w - 1 positions, L * (w - 1) in all. Probe distances beyond it cannot
+  // be answered by any window-only path.
+  int64_t window_reach = 0;
+  // Paired differences on the same items: hybrid - window, linear - none, hybrid - base, per task
+  // and for the probe items beyond w and beyond the window reach.
+  std::vector<PairedDifference> paired;
 };
+
+// The mode pairs diagnose compares item by item: {a, b} for a - b.
+const std::vector<std::pair<std::string, std::string>>& paired_mode_comparisons();
+
+// The comparisons of `a` against `b` (two ModeScores on the same tasks and probe items): per task
+// by its main metric, then per probe pooled over distances > w and over distances > reach.
+std::vector<PairedDifference> compare_paired(const ModeScores& a, const ModeScores& b, int64_t window, int64_t reach,
+                                             const std::string& a_name, const std::string& b_name);
 
 struct DiagnoseSettings {
   std::vector<Task> tasks;
@@ -55,7 +74,19 @@ struct DiagnoseSettings {
   // cannot answer from positions it never saw, in any mode, which would only add chance-level points.
   int64_t max_probe_distance = 0;
   AddBos add_bos = AddBos::Auto;  // BOS in front of task texts (--add-bos)
+  // Held-out prose for the usage measurement (text_sequences); empty: 2 synthetic passkey
+  // contexts of 4w tokens, which give no interval.
+  std::vector<std::vector<int64_t>> usage_sequences;
+  std::string usage_source;  // named in the report, e.g. "64 sequences of 128 tokens from FILE"
+  // Progress per task and mode ("piqa@hybrid"); empty: none.
+  std::function<ItemProgress(const std::string& label)> progress;
 };
+
+// `count` sequences of `length` tokens cut one after another from `tokens` (an encoded text
+// without BOS), each with `bos` (>= 0) in front in place of its first token. UserError naming
+// `source` when the text is too short.
+std::vector<std::vector<int64_t>> text_sequences(const std::vector<int64_t>& tokens, int64_t bos, int64_t length,
+                                                 int64_t count, const std::string& source);
 
 // A linear share below this means the linear branch is not used; above 1 - this, the window is.
 constexpr double kCollapseShare = 0.05;

@@ -1,5 +1,6 @@
 #include "lincat/eval/diagnose_report.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 
@@ -25,6 +26,43 @@ nlohmann::json metrics_json(const TaskResult& task) {
   return metrics;
 }
 
+nlohmann::json interval_json(const Interval& i) { return {{"mean", i.mean}, {"low", i.low}, {"high", i.high}}; }
+
+nlohmann::json intervals_json(const std::vector<Interval>& row) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const Interval& i : row) out.push_back(interval_json(i));
+  return out;
+}
+
+nlohmann::json usage_intervals_json(const ComponentUsage& u) {
+  if (u.layer_linear_share.empty()) return nullptr;
+  nlohmann::json heads = nlohmann::json::array(), output_heads = nlohmann::json::array();
+  for (const auto& row : u.linear_share_interval) heads.push_back(intervals_json(row));
+  for (const auto& row : u.linear_output_share_interval) output_heads.push_back(intervals_json(row));
+  return {{"confidence", 0.95},
+          {"resampled", "sequences"},
+          {"linear_share_per_head", heads},
+          {"linear_output_share_per_head", output_heads},
+          {"linear_share_per_layer", intervals_json(u.layer_linear_share)},
+          {"linear_output_share_per_layer", intervals_json(u.layer_linear_output_share)},
+          {"linear_share", interval_json(u.model_linear_share)},
+          {"linear_output_share", interval_json(u.model_linear_output_share)}};
+}
+
+nlohmann::json paired_json(const std::vector<PairedDifference>& paired) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const PairedDifference& d : paired) {
+    out.push_back({{"items", d.what}, {"a", d.a}, {"b", d.b}, {"n", d.items}, {"difference", d.difference},
+                   {"low", d.low}, {"high", d.high}, {"only_a", d.only_a}, {"only_b", d.only_b},
+                   {"mcnemar_p", d.p_value}, {"distinguishable", d.distinguishable}});
+  }
+  return out;
+}
+
+std::string interval_text(const Interval& i) {
+  return fixed(100 * i.mean, 1) + "% [" + fixed(100 * i.low, 1) + ", " + fixed(100 * i.high, 1) + "]";
+}
+
 }  // namespace
 
 nlohmann::json diagnose_json(const DiagnoseReport& report) {
@@ -47,7 +85,15 @@ nlohmann::json diagnose_json(const DiagnoseReport& report) {
   return {{"model", report.model},
           {"base", report.base},
           {"window", report.window},
+          {"default_mode", attention::mode_name(report.default_mode)},
           {"modes", modes},
+          {"usage_mode", attention::mode_name(report.usage.mode)},
+          {"usage_source", report.usage_source},
+          {"usage_sequences", report.usage.sequences},
+          {"usage_intervals", usage_intervals_json(report.usage)},
+          {"layer_verdicts", layer_usage_verdicts(report.usage)},
+          {"window_reach", report.window_reach},
+          {"paired", paired_json(report.paired)},
           {"linear_share", report.usage.linear_share},
           {"linear_output_share", report.usage.linear_output_share},
           {"mean_linear_share", report.usage.mean_linear_share},
@@ -75,16 +121,43 @@ std::string diagnose_markdown(const DiagnoseReport& report) {
   out += " average | recovered | probes beyond w |\n|---|";
   for (size_t i = 0; i < first.size() + 3; ++i) out += "---:|";
   out += "\n";
+  const std::string default_name = attention::mode_name(report.default_mode);
   for (const ModeScores& m : report.modes) {
-    out += "| " + m.name + " |";
+    out += "| " + m.name + (m.name == default_name ? " (default)" : "") + " |";
     for (const TaskResult& t : m.tasks) out += " " + fixed(t.metrics.at(t.main_metric).value) + " |";
     out += " " + fixed(m.task_average) + " | " + (m.recovered ? fixed(*m.recovered, 1) : std::string("—")) + " | " +
            fixed(m.beyond_window_probe_accuracy) + " |\n";
   }
+  out += "\n## Paired differences (same items)\n\nAccuracy of a minus b in points, paired bootstrap 95% interval, "
+         "McNemar's exact test on the items where they disagree; distinguishable: p < 0.05. Probe rows pool the "
+         "distances beyond w and beyond the window stack's reach L(w-1) = " + std::to_string(report.window_reach) +
+         " tokens.\n\n| items | a - b | n | difference [95%] | only a / only b | McNemar p | |\n|---|---|---:|---|---:|---:|---|\n";
+  for (const PairedDifference& d : report.paired) {
+    char row[300];
+    std::snprintf(row, sizeof row, "| %s | %s - %s | %lld | %+.1f [%+.1f, %+.1f] | %lld / %lld | %.3g | %s |\n",
+                  d.what.c_str(), d.a.c_str(), d.b.c_str(), static_cast<long long>(d.items), 100 * d.difference,
+                  100 * d.low, 100 * d.high, static_cast<long long>(d.only_a), static_cast<long long>(d.only_b),
+                  d.p_value, d.distinguishable ? "distinguishable" : "not distinguishable");
+    out += row;
+  }
+  std::string unreachable;
+  const bool probed = !report.modes.empty() && !report.modes.front().probes.empty();
+  for (const ProbePoint& p : probed ? report.modes.front().probes.begin()->second : std::vector<ProbePoint>{}) {
+    if (p.distance > report.window_reach) unreachable += (unreachable.empty() ? "" : ", ") + std::to_string(p.distance);
+  }
+  out += "\nWindow w = " + std::to_string(report.window) + ", reach of the window stack L(w-1) = " +
+         std::to_string(report.window_reach) + " tokens: " +
+         (unreachable.empty() ? std::string("every probe distance is within it, so window attention alone could in principle carry the fact")
+                              : "no window-only path reaches the facts at d = " + unreachable +
+                                    " tokens; only the linear branch (or sinks) can answer there") + ".\n";
   for (const auto& [probe, unused] : report.modes.front().probes) {
     out += "\n## Probe: " + probe + " (accuracy; chance " + fixed(1.0 / report.probe_settings.choices, 2) +
-           ")\n\n| mode |";
-    for (const ProbePoint& p : report.modes.front().probes.at(probe)) out += " d=" + std::to_string(p.distance) + " |";
+           "; distance also in windows w and in reaches L(w-1); * beyond the reach)\n\n| mode |";
+    for (const ProbePoint& p : report.modes.front().probes.at(probe)) {
+      out += " d=" + std::to_string(p.distance) + " (" + fixed(static_cast<double>(p.distance) / report.window, 1) +
+             "w, " + fixed(static_cast<double>(p.distance) / std::max<int64_t>(1, report.window_reach), 2) + "R)" +
+             (p.distance > report.window_reach ? "*" : "") + " |";
+    }
     out += "\n|---|";
     for (size_t i = 0; i < report.modes.front().probes.at(probe).size(); ++i) out += "---:|";
     out += "\n";
@@ -94,9 +167,27 @@ std::string diagnose_markdown(const DiagnoseReport& report) {
       out += "\n";
     }
   }
-  out += "\n## Linear share per layer and head (hybrid mode, positions beyond the window)\n\n"
-         "Fraction of the attention normaliser carried by the linear branch; in brackets, the linear part's "
-         "share of the output norm.\n\n| layer |";
+  const ComponentUsage& u = report.usage;
+  out += "\n## Linear usage per layer (" + attention::mode_name(u.mode) + " mode, positions beyond the window)\n\n"
+         "Measured on " + report.usage_source + ". ";
+  if (!u.layer_linear_share.empty()) {
+    out += "Means over heads with bootstrap 95% intervals over the " + std::to_string(u.sequences) +
+           " sequences; a layer whose upper bound of the linear share is below " + fixed(100 * kBypassedShare, 0) +
+           "% is bypassed.\n\n| layer | linear share of the normaliser | linear share of the output norm | verdict |\n"
+           "|---|---:|---:|---|\n";
+    const std::vector<std::string> verdicts = layer_usage_verdicts(u);
+    for (size_t l = 0; l < u.layer_linear_share.size(); ++l) {
+      out += "| " + std::to_string(l) + " | " + interval_text(u.layer_linear_share[l]) + " | " +
+             interval_text(u.layer_linear_output_share[l]) + " | " + verdicts[l] + " |\n";
+    }
+    out += "| all | " + interval_text(u.model_linear_share) + " | " + interval_text(u.model_linear_output_share) + " | |\n";
+  } else {
+    out += "Too few sequences for an interval.\n";
+  }
+  out += "\n## Linear share per layer and head\n\n"
+         "Fraction of the attention normaliser carried by the linear branch";
+  out += u.linear_share_interval.empty() ? "" : " with its 95% interval";
+  out += "; after the slash, the linear part's share of the output norm.\n\n| layer |";
   const size_t heads = report.usage.linear_share.empty() ? 0 : report.usage.linear_share[0].size();
   for (size_t h = 0; h < heads; ++h) out += " head " + std::to_string(h) + " |";
   out += "\n|---|";
@@ -105,8 +196,9 @@ std::string diagnose_markdown(const DiagnoseReport& report) {
   for (size_t l = 0; l < report.usage.linear_share.size(); ++l) {
     out += "| " + std::to_string(l) + " |";
     for (size_t h = 0; h < heads; ++h) {
-      out += " " + fixed(report.usage.linear_share[l][h], 3) + " (" + fixed(report.usage.linear_output_share[l][h], 3) +
-             ") |";
+      out += " " + (u.linear_share_interval.empty() ? fixed(100 * u.linear_share[l][h], 1) + "%" : interval_text(u.linear_share_interval[l][h])) +
+             " / " + (u.linear_output_share_interval.empty() ? fixed(100 * u.linear_output_share[l][h], 1) + "%"
+                                                             : interval_text(u.linear_output_share_interval[l][h])) + " |";
     }
     out += "\n";
   }
@@ -118,7 +210,7 @@ std::vector<std::string> write_diagnose_report(const DiagnoseReport& report, con
   std::vector<std::pair<std::string, std::string>> files = {
       {"report.md", diagnose_markdown(report)},
       {"report.json", diagnose_json(report).dump(2) + "\n"},
-      {"linear_share.svg", svg_heatmap("Linear share of the normaliser (hybrid, beyond w)", report.usage.linear_share,
+      {"linear_share.svg", svg_heatmap("Linear share of the normaliser (" + attention::mode_name(report.usage.mode) + ", beyond w)", report.usage.linear_share,
                                        "layer", "head")}};
   std::vector<std::string> labels;
   std::vector<double> averages;

@@ -36,25 +36,17 @@ std::vector<ContinuationScore> score_item(const Scorer& scorer, const Encoder& e
 
 }  // namespace
 
-TaskResult evaluate_task(const Scorer& scorer, const Encoder& encode, const Task& task, int64_t limit) {
-  const size_t count = limit > 0 ? std::min(task.items.size(), static_cast<size_t>(limit)) : task.items.size();
-  if (count == 0) throw UserError("task '" + task.name + "' has no items");
+namespace {
+
+// The task's metrics over `scores` (items in order), named `name`.
+TaskResult summarise(const std::string& name, const Task& task, std::vector<ItemScore> scores) {
   std::vector<double> acc, acc_norm, log_likelihoods;
-  for (size_t i = 0; i < count; ++i) {
-    const TaskItem& item = task.items[i];
-    const std::vector<ContinuationScore> scores = score_item(scorer, encode, item);
-    if (task.kind == TaskKind::LastWord) {
-      acc.push_back(scores[0].greedy ? 1.0 : 0.0);
-      log_likelihoods.push_back(scores[0].log_likelihood);
-      continue;
-    }
-    std::vector<double> ll;
-    for (const ContinuationScore& s : scores) ll.push_back(s.log_likelihood);
-    const ChoiceJudgement judged = judge_choices(ll, item.choice_bytes, item.gold);
-    acc.push_back(judged.correct ? 1.0 : 0.0);
-    acc_norm.push_back(judged.correct_normalised ? 1.0 : 0.0);
+  for (const ItemScore& s : scores) {
+    acc.push_back(s.correct ? 1.0 : 0.0);
+    acc_norm.push_back(s.correct_normalised ? 1.0 : 0.0);
+    log_likelihoods.push_back(s.log_likelihoods.front());
   }
-  TaskResult result{task.name, {}, task.main_metric, static_cast<int64_t>(count)};
+  TaskResult result{name, {}, task.main_metric, static_cast<int64_t>(scores.size()), std::move(scores), {}};
   result.metrics["acc"] = mean_metric(acc);
   if (task.kind == TaskKind::LastWord) {
     // The harness's perplexity: exp of minus the mean per-item log-likelihood (no standard error).
@@ -63,6 +55,73 @@ TaskResult evaluate_task(const Scorer& scorer, const Encoder& encode, const Task
     result.metrics["acc_norm"] = mean_metric(acc_norm);
   }
   return result;
+}
+
+// The unweighted mean of the subtasks' metrics; its standard error from theirs, the subtasks
+// being independent samples: sqrt(sum se_i^2) / n.
+std::map<std::string, Metric> mean_of_subtasks(const std::vector<TaskResult>& subtasks) {
+  std::map<std::string, Metric> metrics;
+  for (const auto& [name, unused] : subtasks.front().metrics) {
+    double sum = 0, variance = 0;
+    bool has_error = true;
+    for (const TaskResult& s : subtasks) {
+      const Metric& m = s.metrics.at(name);
+      sum += m.value;
+      has_error = has_error && m.standard_error.has_value();
+      if (m.standard_error) variance += *m.standard_error * *m.standard_error;
+    }
+    const auto n = static_cast<double>(subtasks.size());
+    metrics[name] = Metric{sum / n, has_error ? std::optional<double>(std::sqrt(variance) / n) : std::nullopt};
+  }
+  return metrics;
+}
+
+}  // namespace
+
+TaskResult evaluate_task(const Scorer& scorer, const Encoder& encode, const Task& task, int64_t limit,
+                         const ItemProgress& progress) {
+  const size_t count = limit > 0 ? std::min(task.items.size(), static_cast<size_t>(limit)) : task.items.size();
+  if (count == 0) throw UserError("task '" + task.name + "' has no items");
+  std::vector<ItemScore> scores;
+  for (size_t i = 0; i < count; ++i) {
+    const TaskItem& item = task.items[i];
+    ItemScore score;
+    for (const ContinuationScore& s : score_item(scorer, encode, item)) {
+      score.log_likelihoods.push_back(s.log_likelihood);
+      score.greedy.push_back(s.greedy);
+    }
+    if (task.kind == TaskKind::LastWord) {
+      score.correct = score.greedy[0];
+    } else {
+      const ChoiceJudgement judged = judge_choices(score.log_likelihoods, item.choice_bytes, item.gold);
+      score.correct = judged.correct;
+      score.correct_normalised = judged.correct_normalised;
+    }
+    scores.push_back(std::move(score));
+    if (progress) progress(static_cast<int64_t>(i + 1), static_cast<int64_t>(count));
+  }
+  if (task.items.front().subtask.empty()) return summarise(task.name, task, std::move(scores));
+  // Subtasks in order of first appearance, each over its own items.
+  std::vector<std::string> names;
+  std::map<std::string, std::vector<ItemScore>> by_subtask;
+  for (size_t i = 0; i < count; ++i) {
+    const std::string& name = task.items[i].subtask;
+    if (!by_subtask.count(name)) names.push_back(name);
+    by_subtask[name].push_back(scores[i]);
+  }
+  std::vector<TaskResult> subtasks;
+  for (const std::string& name : names) subtasks.push_back(summarise(task.name + "_" + name, task, by_subtask[name]));
+  TaskResult result{task.name, mean_of_subtasks(subtasks), task.main_metric, static_cast<int64_t>(count),
+                    std::move(scores), std::move(subtasks)};
+  return result;
+}
+
+std::vector<bool> main_metric_correct(const TaskResult& result) {
+  std::vector<bool> correct;
+  for (const ItemScore& s : result.item_scores) {
+    correct.push_back(result.main_metric == "acc_norm" ? s.correct_normalised : s.correct);
+  }
+  return correct;
 }
 
 double task_average(const std::vector<TaskResult>& results) {

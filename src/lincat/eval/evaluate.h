@@ -2,6 +2,7 @@
 // perplexity of a text file with a strided window.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -12,16 +13,36 @@
 
 namespace lincat::eval {
 
+// One item as scored: what lm-evaluation-harness logs per sample (--log-samples) and what paired
+// comparisons of two modes on the same items read.
+struct ItemScore {
+  std::vector<double> log_likelihoods;  // per request (choice)
+  std::vector<bool> greedy;             // per request: the continuation is the greedy one
+  bool correct = false;                 // acc
+  bool correct_normalised = false;      // acc_norm (multiple choice)
+};
+
 struct TaskResult {
   std::string task;
   std::map<std::string, Metric> metrics;
   std::string main_metric;  // empty for perplexity results, which are not averaged
   int64_t items = 0;
+  std::vector<ItemScore> item_scores;  // per item, in the task's order
+  // Tasks made of subtasks (MMLU's 57 subjects): each subject's result; the task's metrics are
+  // their unweighted mean, as LoLCATs and the harness's group average report MMLU.
+  std::vector<TaskResult> subtasks;
 };
 
+// Called after each item: items done, items in all.
+using ItemProgress = std::function<void(int64_t done, int64_t total)>;
+
 // The first `limit` items (all when limit <= 0). Requests of an item that share a context are
-// scored together.
-TaskResult evaluate_task(const Scorer& scorer, const Encoder& encode, const Task& task, int64_t limit);
+// scored together. Items with a subtask (MMLU subjects) are also scored per subtask.
+TaskResult evaluate_task(const Scorer& scorer, const Encoder& encode, const Task& task, int64_t limit,
+                         const ItemProgress& progress = {});
+
+// Per item, whether it is right by the task's main metric (acc or acc_norm).
+std::vector<bool> main_metric_correct(const TaskResult& result);
 
 // Mean of the main metrics of the results that have one (0 when none has).
 double task_average(const std::vector<TaskResult>& results);

@@ -64,12 +64,13 @@ std::vector<ProbePoint> score_probe(const Scorer& scorer, const std::vector<Prob
                                     const ProbeSettings& settings) {
   std::vector<ProbePoint> points;
   for (int64_t distance : settings.distances) {
-    ProbePoint point{distance, 0, 0};
+    ProbePoint point{distance, 0, 0, {}};
     for (const ProbeItem& item : items) {
       if (item.requested_distance != distance) continue;
       std::vector<double> ll;
       for (const ContinuationScore& s : scorer.score(item.context, item.choices)) ll.push_back(s.log_likelihood);
-      point.accuracy += first_argmax(ll) == item.gold ? 1 : 0;
+      point.correct.push_back(first_argmax(ll) == item.gold);
+      point.accuracy += point.correct.back() ? 1 : 0;
       ++point.items;
     }
     if (point.items > 0) point.accuracy /= point.items;

@@ -33,6 +33,7 @@ struct ProbePoint {
   int64_t distance = 0;  // requested
   double accuracy = 0;
   int items = 0;
+  std::vector<bool> correct;  // per item, in the order of the items: paired comparisons between modes
 };
 
 // Accuracy per requested distance, in the order of settings.distances.

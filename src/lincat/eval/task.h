@@ -18,6 +18,7 @@ struct TaskItem {
   std::vector<TextRequest> requests;
   std::vector<std::size_t> choice_bytes;
   std::size_t gold = 0;
+  std::string subtask;  // MMLU: the subject, scored as its own task and averaged unweighted; else empty
 };
 
 enum class TaskKind {
@@ -32,6 +33,7 @@ struct Task {
   std::string main_metric;           // the one averaged over tasks
   int version = 1;
   int num_fewshot = 0;
+  std::string prompt;  // how an item's context is built, in the harness's doc_to_text notation
   std::vector<TaskItem> items;
 };
 

@@ -66,11 +66,14 @@ std::vector<std::string> string_array(const nlohmann::json& array, const std::st
   return out;
 }
 
-Task multiple_choice_task(const std::string& name, bool with_norm) {
+// The main metric (the one averaged and compared) is LoLCATs' for each task: acc for PIQA,
+// ARC-Easy, WinoGrande and MMLU, acc_norm for ARC-Challenge and HellaSwag.
+enum class Main { Acc, AccNorm };
+Task multiple_choice_task(const std::string& name, bool with_norm, Main main) {
   Task task;
   task.name = name;
   task.metrics = with_norm ? std::vector<std::string>{"acc", "acc_norm"} : std::vector<std::string>{"acc"};
-  task.main_metric = with_norm ? "acc_norm" : "acc";
+  task.main_metric = main == Main::AccNorm ? "acc_norm" : "acc";
   return task;
 }
 
@@ -157,7 +160,8 @@ Task read_piqa(const std::string& path, const std::string& labels_path) {
       labels.push_back(label == "1");
     }
   }
-  Task task = multiple_choice_task("piqa", true);
+  Task task = multiple_choice_task("piqa", true, Main::Acc);
+  task.prompt = "Question: {{goal}}\nAnswer:";
   size_t index = 0;
   for_each_json_line(path, [&](const nlohmann::json& doc, const RecordPlace& place) {
     int64_t label = 0;
@@ -180,7 +184,8 @@ Task read_piqa(const std::string& path, const std::string& labels_path) {
 }
 
 Task read_arc(const std::string& name, const std::string& path) {
-  Task task = multiple_choice_task(name, true);
+  Task task = multiple_choice_task(name, true, name == "arc_challenge" ? Main::AccNorm : Main::Acc);
+  task.prompt = "Question: {{question}}\nAnswer:";
   for_each_json_line(path, [&](const nlohmann::json& doc, const RecordPlace& place) {
     std::string question;
     std::vector<std::string> texts, labels;
@@ -209,7 +214,8 @@ Task read_arc(const std::string& name, const std::string& path) {
 }
 
 Task read_hellaswag(const std::string& path) {
-  Task task = multiple_choice_task("hellaswag", true);
+  Task task = multiple_choice_task("hellaswag", true, Main::AccNorm);
+  task.prompt = "{{activity_label}}: {{ctx_a}} {{ctx_b|capitalize}} (preprocessed)";
   for_each_json_line(path, [&](const nlohmann::json& doc, const RecordPlace& place) {
     const std::string context =
         string_field(doc, "ctx_a", place) + " " + capitalize(string_field(doc, "ctx_b", place));
@@ -222,7 +228,8 @@ Task read_hellaswag(const std::string& path) {
 }
 
 Task read_winogrande(const std::string& path) {
-  Task task = multiple_choice_task("winogrande", false);
+  Task task = multiple_choice_task("winogrande", false, Main::Acc);
+  task.prompt = "{{sentence up to the blank}}{{option}} (partial scoring: the text after the blank is the continuation)";
   for_each_json_line(path, [&](const nlohmann::json& doc, const RecordPlace& place) {
     const std::string sentence = string_field(doc, "sentence", place);
     const size_t blank = sentence.find('_');
@@ -272,7 +279,9 @@ Task read_mmlu(const std::string& directory, int num_fewshot) {
     return answer[0] - 'A';
   };
 
-  Task task = multiple_choice_task("mmlu", false);
+  Task task = multiple_choice_task("mmlu", false, Main::Acc);
+  task.prompt = "The following are multiple choice questions (with answers) about {{subject}}.\n\n"
+                "{{question}}\nA. {{A}}\nB. {{B}}\nC. {{C}}\nD. {{D}}\nAnswer:";
   task.num_fewshot = num_fewshot;
   for (const std::string& subject : subjects) {
     std::string prefix = "The following are multiple choice questions (with answers) about " +
@@ -292,13 +301,15 @@ Task read_mmlu(const std::string& directory, int num_fewshot) {
     for (const CsvRecord& record : read_csv(in_dir(test_dir.string(), subject + "_test.csv"))) {
       const std::string text = question_text(record);
       task.items.push_back(choice_item(prefix + text, {"A", "B", "C", "D"}, answer_index(record), record.place));
+      task.items.back().subtask = subject;
     }
   }
   return task;
 }
 
 Task read_next_sentence(const std::string& path) {
-  Task task = multiple_choice_task("next_sentence", true);
+  Task task = multiple_choice_task("next_sentence", true, Main::AccNorm);
+  task.prompt = "{{context}}";
   for_each_json_line(path, [&](const nlohmann::json& doc, const RecordPlace& place) {
     task.items.push_back(choice_item(string_field(doc, "context", place),
                                      string_array(array_field(doc, "choices", place), "choices", place),
@@ -313,6 +324,7 @@ Task read_last_word(const std::string& path) {
   task.kind = TaskKind::LastWord;
   task.metrics = {"acc", "perplexity"};
   task.main_metric = "acc";
+  task.prompt = "{{context}}";
   for_each_json_line(path, [&](const nlohmann::json& doc, const RecordPlace& place) {
     const std::string target = strip(string_field(doc, "target", place));
     if (target.empty()) fail(place, "field 'target' is empty");

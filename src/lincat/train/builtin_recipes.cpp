@@ -6,8 +6,9 @@ namespace {
 // LoLCATs: hybrid attention, output-MSE transfer, then LoRA on q, k, v, o.
 const char* const kLolcats = R"(
 name: lolcats
-attention: {train_mode: hybrid, default_mode: hybrid, window: 64, feature_map: hedgehog, feature_dim: 64}
+attention: {default_mode: hybrid, window: 64, feature_map: hedgehog, feature_dim: 64}
 stage1:
+  mode: hybrid
   token_budget: 10000000
   learning_rate: 0.01
   output_mse_weight: 1.0
@@ -15,6 +16,7 @@ stage1:
   eval_interval: 100
   early_stopping_patience: 5
 stage2:
+  mode: hybrid
   token_budget: 10000000
   learning_rate: 0.0001
   clip_norm: 1.0
@@ -22,11 +24,14 @@ stage2:
   lora: {targets: [q_proj, k_proj, v_proj, o_proj], rank: 8, alpha: 16, dropout: 0.0}
 )";
 
-// Hedgehog-style transfer of the attention weights, then a short LoRA that stops early.
+// HedgeCATs (arXiv 2510.05901): Hedgehog's attention-weight transfer with the linear branch
+// alone (linear mode: cross-entropy against the teacher's full causal attention) and a square
+// Hedgehog map (2 * head_dim features), then a short hybrid LoRA fine-tune that stops early.
 const char* const kHedgecats = R"(
 name: hedgecats
-attention: {train_mode: hybrid, default_mode: hybrid, window: 64, feature_map: hedgehog, feature_dim: 64}
+attention: {default_mode: hybrid, window: 64, feature_map: hedgehog, feature_dim: 64, square_feature_map: true}
 stage1:
+  mode: linear
   token_budget: 10000000
   learning_rate: 0.01
   output_mse_weight: 0.0
@@ -34,6 +39,7 @@ stage1:
   eval_interval: 100
   early_stopping_patience: 5
 stage2:
+  mode: hybrid
   token_budget: 2000000
   learning_rate: 0.0001
   clip_norm: 1.0
@@ -45,14 +51,16 @@ stage2:
 // As lolcats, with Scheduled Sliding-window Dropout during stage 2.
 const char* const kSsd = R"(
 name: ssd
-attention: {train_mode: hybrid, default_mode: hybrid, window: 64, feature_map: hedgehog, feature_dim: 64}
+attention: {default_mode: hybrid, window: 64, feature_map: hedgehog, feature_dim: 64}
 stage1:
+  mode: hybrid
   token_budget: 10000000
   learning_rate: 0.01
   output_mse_weight: 1.0
   eval_interval: 100
   early_stopping_patience: 5
 stage2:
+  mode: hybrid
   token_budget: 10000000
   learning_rate: 0.0001
   clip_norm: 1.0
@@ -65,14 +73,16 @@ ssd: {enabled: true, granularity: layer, drop_schedule: [0.9, 0.75, 0.5]}
 // mode and saved to run in `hybrid` mode.
 const char* const kLinear = R"(
 name: linear
-attention: {train_mode: linear, default_mode: hybrid, window: 64, feature_map: hedgehog, feature_dim: 64}
+attention: {default_mode: hybrid, window: 64, feature_map: hedgehog, feature_dim: 64}
 stage1:
+  mode: linear
   token_budget: 10000000
   learning_rate: 0.01
   output_mse_weight: 1.0
   eval_interval: 100
   early_stopping_patience: 5
 stage2:
+  mode: linear
   token_budget: 10000000
   learning_rate: 0.0001
   clip_norm: 1.0

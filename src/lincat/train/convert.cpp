@@ -69,7 +69,7 @@ ConversionStage attention_transfer_stage(const StageInputs& in) {
   ConversionStage stage = new_stage(1, in.recipe.stage1, in.recipe.data);
   stage.trains = [](const std::string& tensor) { return !is_lora(tensor); };
   const auto losses = [&in](const at::Tensor& ids, double share, bool backward) {
-    return transfer_losses(in.student, ids, in.recipe.train_mode, in.recipe.stage1, share, backward, in.layers.begin,
+    return transfer_losses(in.student, ids, in.recipe.stage1.mode, in.recipe.stage1, share, backward, in.layers.begin,
                            in.layers.end);
   };
   stage.task.train_step = [&in, losses](int64_t step) {
@@ -132,7 +132,7 @@ ConversionStage finetune_stage(const StageInputs& in) {
     const std::vector<int64_t> batch = in.order.batch(step);
     for_micro_batches(in.data.train, in.my_share(batch), static_cast<int64_t>(batch.size()), in.micro_batch,
                       [&](const at::Tensor& ids, const at::Tensor& mask, double share) {
-      const FinetuneLosses l = finetune_losses(in.student, &in.teacher, ids, mask, recipe.train_mode, hybrid, drops,
+      const FinetuneLosses l = finetune_losses(in.student, &in.teacher, ids, mask, recipe.stage2.mode, hybrid, drops,
                                                recipe.stage2.kl_weight, share, true);
       sum.cross_entropy += share * l.cross_entropy;
       sum.kl += share * l.kl;
@@ -148,7 +148,7 @@ ConversionStage finetune_stage(const StageInputs& in) {
       double total = 0;
       for_micro_batches(in.data.held_out, in.my_share(all_indices(in.data.held_out)), in.data.held_out.count(),
                         in.micro_batch, [&](const at::Tensor& ids, const at::Tensor& mask, double share) {
-        total += share * finetune_losses(in.student, nullptr, ids, mask, in.recipe.train_mode, in.recipe.attention, {},
+        total += share * finetune_losses(in.student, nullptr, ids, mask, in.recipe.stage2.mode, in.recipe.attention, {},
                                          0, share, false).cross_entropy;
       });
       return total;
@@ -167,7 +167,7 @@ void check_fresh_output(const ConvertOptions& o, const std::string& checkpoint) 
 }  // namespace
 
 int run_conversion(const ConvertOptions& o, std::ostream& summary, std::ostream& progress_display, bool terminal) {
-  const Recipe& recipe = o.recipe;
+  Recipe recipe = o.recipe;  // attention.feature_dim follows the model's head_dim once it is loaded
   validate(recipe);
   std::error_code error;
   fs::create_directories(o.out_dir, error);
@@ -192,6 +192,7 @@ int run_conversion(const ConvertOptions& o, std::ostream& summary, std::ostream&
   if (!o.resume && group.writes_outputs()) write_file_atomically(recipe_path, resolved);
 
   const auto teacher = load_model(o.model_dir, o.load);
+  if (recipe.square_feature_map) recipe.attention.feature_dim = static_cast<int>(teacher->config.head_dim);
   // No tokenizer is needed when every --data record is pre-tokenised (input_ids).
   const std::string tokenizer =
       o.tokenizer.empty() ? io::Tokenizer::find_in(o.model_dir) : io::Tokenizer::resolve(o.tokenizer);
@@ -285,8 +286,9 @@ int run_conversion(const ConvertOptions& o, std::ostream& summary, std::ostream&
   if (!tokenizer.empty() && io::Tokenizer::find_in(o.out_dir).empty()) io::copy_tokenizer(tokenizer, o.out_dir);
   context.write_log();
   fs::remove(checkpoint_path, error);
-  out << o.out_dir << ": converted with recipe " << recipe.name << " (trained in " << attention::mode_name(recipe.train_mode)
-      << " mode, runs in " << attention::mode_name(recipe.default_mode) << " mode"
+  out << o.out_dir << ": converted with recipe " << recipe.name << " (stage 1 in " << attention::mode_name(recipe.stage1.mode)
+      << " mode, stage 2 in " << attention::mode_name(recipe.stage2.mode) << " mode, f = " << recipe.attention.feature_dim
+      << ", runs in " << attention::mode_name(recipe.default_mode) << " mode"
       << (student->config.lora ? ", LoRA adapters unmerged: lincat merge folds them in" : "") << ")\n";
   return 0;
 }

@@ -50,8 +50,13 @@ Fields fields_of(Recipe& r) {
   f["seed"] = plain_field(r.seed, "a non-negative integer");
   f["checkpoint_interval"] = plain_field(r.checkpoint_interval, "an integer");
   f["log_interval"] = plain_field(r.log_interval, "an integer");
-  f["attention.train_mode"] =
-      named_field<attention::Mode>(r.train_mode, attention::parse_mode, attention::mode_name);
+  f["attention.square_feature_map"] = plain_field(r.square_feature_map, "true or false");
+  f["stage1.mode"] = named_field<attention::Mode>(r.stage1.mode, attention::parse_mode, attention::mode_name);
+  f["stage2.mode"] = named_field<attention::Mode>(r.stage2.mode, attention::parse_mode, attention::mode_name);
+  // Older recipes: one train_mode for both stages. Read, never written (stage1.mode and
+  // stage2.mode carry it); a stageN.mode later in the same file wins.
+  f["attention.train_mode"] = text_field(
+      [&r](const std::string& text) { r.stage1.mode = r.stage2.mode = attention::parse_mode(text); }, nullptr);
   f["attention.default_mode"] =
       named_field<attention::Mode>(r.default_mode, attention::parse_mode, attention::mode_name);
   for (const attention::HybridSetting& setting : attention::hybrid_settings()) {
@@ -220,8 +225,10 @@ void validate(const Recipe& r) {
   } catch (const UserError& e) {
     throw UserError("recipe attention: " + std::string(e.what()));
   }
-  require(r.train_mode == attention::Mode::Hybrid || r.train_mode == attention::Mode::Linear,
-          "attention.train_mode must be hybrid or linear");
+  for (const auto& [name, mode] : {std::pair{"stage1.mode", r.stage1.mode}, std::pair{"stage2.mode", r.stage2.mode}}) {
+    require(mode == attention::Mode::Hybrid || mode == attention::Mode::Linear,
+            std::string(name) + " must be hybrid or linear");
+  }
   require(r.default_mode != attention::Mode::Softmax, "attention.default_mode cannot be softmax");
   validate_data(r.data, "recipe");
   validate_stage(r.stage1, "stage1", "recipe");
@@ -237,8 +244,8 @@ void validate(const Recipe& r) {
   require(!r.ssd.drop_schedule.empty(), "ssd.drop_schedule needs at least one probability");
   for (double p : r.ssd.drop_schedule) require(p >= 0 && p <= 1, "ssd.drop_schedule: probabilities in [0, 1]");
   for (int64_t w : r.ssd.window_schedule) require(w >= 1, "ssd.window_schedule: window sizes >= 1");
-  require(!r.ssd.enabled || r.train_mode == attention::Mode::Hybrid,
-          "ssd needs attention.train_mode hybrid (it drops the window branch)");
+  require(!r.ssd.enabled || r.stage2.mode == attention::Mode::Hybrid,
+          "ssd needs stage2.mode hybrid (it drops the window branch)");
   require(r.checkpoint_interval >= 1 && r.log_interval >= 1, "checkpoint_interval and log_interval must be >= 1");
 }
 

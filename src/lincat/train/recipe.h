@@ -33,6 +33,9 @@ struct StageSettings {
 };
 
 struct Stage1Settings : StageSettings {
+  // The mode the student's attention takes in the transfer: hybrid (LoLCATs) or linear (the
+  // linear branch alone over every causal key, as Hedgehog and HedgeCATs transfer).
+  attention::Mode mode = attention::Mode::Hybrid;
   double output_mse_weight = 1.0;        // weight of 1000 * MSE(y_student, y_teacher)
   double attention_weight_weight = 0.0;  // weight of the soft cross-entropy on attention weights
   int64_t query_block = 256;             // query rows per block of the attention-weight loss
@@ -46,6 +49,7 @@ struct LoraSettings {
 };
 
 struct Stage2Settings : StageSettings {
+  attention::Mode mode = attention::Mode::Hybrid;  // the mode the student fine-tunes in: hybrid or linear
   LoraSettings lora;
   bool train_feature_maps = false;  // phi and theta also train in stage 2
   double kl_weight = 0.0;           // weight of KL(teacher || student) on next-token distributions
@@ -92,7 +96,10 @@ struct DataSettings {
 struct Recipe {
   std::string name;
   attention::HybridConfig attention;
-  attention::Mode train_mode = attention::Mode::Hybrid;    // mode the student trains in
+  // true: attention.feature_dim is set to the model's head_dim when the conversion starts, so a
+  // Hedgehog map is square (head_dim -> head_dim) and phi has 2 * head_dim features, as in
+  // Hedgehog and HedgeCATs. (Older recipes' attention.train_mode sets stage1.mode and stage2.mode.)
+  bool square_feature_map = false;
   attention::Mode default_mode = attention::Mode::Hybrid;  // mode the converted model runs in
   DataSettings data;
   Stage1Settings stage1;

@@ -118,6 +118,7 @@ void apply_assignment(const std::string& assignment, Fields& fields, const std::
 std::string fields_to_yaml(Fields& fields) {
   YAML::Node root(YAML::NodeType::Map);
   for (auto& [key, field] : fields) {
+    if (!field.write) continue;  // read-only: an older spelling of settings written under other keys
     std::vector<std::string> parts;
     for (size_t start = 0;;) {
       const size_t dot = key.find('.', start);

@@ -17,7 +17,7 @@ namespace lincat::train {
 // One setting: how to read it from / write it to YAML.
 struct Field {
   std::function<void(const YAML::Node&, const std::string& where)> read;
-  std::function<YAML::Node()> write;
+  std::function<YAML::Node()> write;  // empty: read only (an older key), never written
 };
 using Fields = std::map<std::string, Field>;
 
@@ -61,7 +61,7 @@ Field list_field(std::vector<T>& values, const std::string& expected) {
           }};
 }
 
-// A setting stored as text: `set` throws UserError for a value it does not know.
+// A setting stored as text: `set` throws UserError for a value it does not know. No `get`: read only.
 inline Field text_field(std::function<void(const std::string&)> set, std::function<std::string()> get) {
   return {[set](const YAML::Node& n, const std::string& where) {
             const std::string text = yaml_scalar<std::string>(n, where, "a name");
@@ -71,7 +71,7 @@ inline Field text_field(std::function<void(const std::string&)> set, std::functi
               throw UserError(where + ": " + e.what());
             }
           },
-          [get] { return YAML::Node(get()); }};
+          get ? std::function<YAML::Node()>([get] { return YAML::Node(get()); }) : nullptr};
 }
 
 // An enum-like setting stored as text: parse throws UserError for unknown names.

@@ -137,8 +137,9 @@ TEST(EvalCli, LogSamplesWritesOneRecordPerItem) {
 TEST(EvalCli, BadInputExitsTwoWithTheReason) {
   const auto no_tokenizer = run_lincat("eval " + kLlamaFixture + " --tasks piqa --data-dir " + kEvalData);
   EXPECT_EQ(no_tokenizer.exit_code, 2);
-  EXPECT_NE(no_tokenizer.err.find("has no tokenizer.json or tokenizer.model; pass one with --tokenizer"), std::string::npos)
-      << no_tokenizer.err;
+  const std::string no_tokenizer_message =
+      "--tokenizer: none given, and " + kLlamaFixture + " has no tokenizer.json or tokenizer.model";
+  EXPECT_NE(no_tokenizer.err.find(no_tokenizer_message), std::string::npos) << no_tokenizer.err;
   const auto bad_line = run_lincat("eval " + kLlamaFixture + " --tokenizer " + kTinyTokenizer +
                                    " --tasks piqa --data-dir " + kEvalData + "/malformed");
   EXPECT_EQ(bad_line.exit_code, 2);

@@ -137,7 +137,7 @@ TEST(ExportPeft, RefusesModelWithoutAdapters) {
   const std::string message = user_error_message(
       [&] { lincat::io::export_model(source.path(), lincat::io::ExportFormat::Peft, out.path()); });
   EXPECT_TRUE(contains(message, "no LoRA adapters"));
-  EXPECT_TRUE(contains(message, "--format merged or lolcats"));
+  EXPECT_TRUE(contains(message, "export the merged or lolcats format"));
 }
 
 TEST(ExportPeft, ImportRefusesOtherLoraKinds) {

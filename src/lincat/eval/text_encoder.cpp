@@ -37,7 +37,7 @@ std::string tokenizer_path(const std::string& given, const Model& model) {
   if (!given.empty()) return given;
   const std::string path = io::Tokenizer::find_in(model.directory);
   if (path.empty()) {
-    throw SettingError("tokenizer", ": none given and " + model.directory + " has no tokenizer.json or tokenizer.model");
+    throw SettingError("tokenizer", ": none given, and " + model.directory + " has no tokenizer.json or tokenizer.model");
   }
   return path;
 }

@@ -16,7 +16,7 @@ namespace lincat::cli {
 struct ModelFlags {
   std::string directory;
   std::string device = "cpu";
-  std::string dtype = "float32";
+  std::string dtype = "auto";
   std::string attention;  // empty: the model's default mode
 
   void add_to(CLI::App& command);  // MODEL, --device, --dtype

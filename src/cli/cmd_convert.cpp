@@ -7,6 +7,7 @@
 #include "cli/commands.h"
 #include "cli/flags.h"
 #include "lincat/io/hf_config.h"
+#include "lincat/plan/memory_plan.h"
 #include "lincat/train/convert.h"
 #include "lincat/train/progress.h"
 #include "lincat/util/threads.h"
@@ -28,6 +29,7 @@ struct ConvertFlags {
   TestHookFlags test_hooks;
   DistFlags dist;
   bool layer_parallel = false;
+  bool force = false;
 };
 
 int run_convert(const ConvertFlags& flags) {
@@ -54,6 +56,12 @@ int run_convert(const ConvertFlags& flags) {
   if (std::filesystem::exists(config_path)) {
     use_threads_for(io::load_model_config(config_path).hidden_size,
                     options.recipe.data.micro_batch * options.recipe.data.sequence_length);
+    // The memory plan, before anything is allocated (`lincat plan` prints it in full).
+    train::validate(options.recipe);
+    const plan::MemoryPlan plan = plan::plan_conversion(flags.model.directory, options.recipe, model.device, model.dtype, 0);
+    if (!plan.fits() && !flags.force) {
+      throw UserError("the conversion does not fit in memory (pass --force to run it anyway):\n" + plan::plan_table(plan));
+    }
   }
   return train::run_conversion(options, std::cout, std::cerr, train::stderr_is_terminal());
 }
@@ -77,6 +85,7 @@ void add_convert_command(CLI::App& app, Action& action) {
   flags->dist.add_to(*command);
   command->add_flag("--layer-parallel", flags->layer_parallel,
                     "with several processes: stage 1 gives each a block of layers instead of a part of each batch");
+  command->add_flag("--force", flags->force, "run even when the memory plan (lincat plan) says it does not fit");
   command->callback([flags, &action] { action = [flags] { return run_convert(*flags); }; });
 }
 

@@ -5,6 +5,7 @@
 #include "cli/commands.h"
 #include "lincat/util/allocator.h"
 #include "lincat/util/error.h"
+#include "lincat/util/out_of_memory.h"
 #include "lincat/util/threads.h"
 
 int main(int argc, char** argv) {
@@ -23,6 +24,7 @@ int main(int argc, char** argv) {
   lincat::cli::add_bench_command(app, action);
   lincat::cli::add_convert_init_command(app, action);
   lincat::cli::add_convert_command(app, action);
+  lincat::cli::add_plan_command(app, action);
   lincat::cli::add_pretrain_command(app, action);
   lincat::cli::add_merge_command(app, action);
   lincat::cli::add_export_command(app, action);
@@ -61,6 +63,10 @@ int main(int argc, char** argv) {
     std::cerr << "error: " << e.what() << "\n";
     return 2;
   } catch (const std::exception& e) {
+    if (lincat::is_out_of_memory(e)) {  // a model or setting too large for this device: bad input
+      std::cerr << "error: out of memory: " << lincat::error_text(e) << "\n";
+      return 2;
+    }
     std::cerr << "error: internal failure: " << e.what() << "\n";
     return 1;
   }

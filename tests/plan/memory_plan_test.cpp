@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "lincat/model/converted_model.h"
+#include "lincat/model/model_memory.h"
 #include "lincat/model/random_model.h"
 #include "lincat/plan/memory_plan.h"
 #include "lincat/train/checkpoint.h"

@@ -41,7 +41,10 @@ TEST(RandomModel, WritesShardedBfloat16WithAnIndexThatLoads) {
   const auto checkpoint = lincat::io::CheckpointFiles::open_dir(out);
   EXPECT_GT(checkpoint.files().size(), 2u);
   for (const auto& file : checkpoint.files()) {
-    EXPECT_LE(fs::file_size(file->path()), 200'000u + 4096) << file->path();  // header and one tensor's slack
+    uint64_t bytes = 0;
+    for (const auto& tensor : file->tensors()) bytes += tensor.end - tensor.begin;
+    // Within the limit, unless one tensor alone is larger (it then gets a shard of its own).
+    EXPECT_TRUE(bytes <= 200'000u || file->tensors().size() == 1) << file->path();
     for (const auto& tensor : file->tensors()) EXPECT_EQ(tensor.dtype, lincat::io::DType::BF16) << tensor.name;
   }
   EXPECT_EQ(lincat::io::load_model_config(out + "/config.json").torch_dtype, "bfloat16");

@@ -152,8 +152,8 @@ MemoryParts eval_parts(const PlanInputs& in, const Shape& s, uint64_t frozen) {
   return p;
 }
 
-// lincat merge: the converted model in the compute dtype, and the frozen weights cast back to the
-// checkpoint's dtype for writing when the two differ.
+// Writing the model (the end of convert, and lincat merge): the model in the compute dtype, and
+// the frozen weights cast back to the checkpoint's dtype for writing when the two differ.
 MemoryParts merge_parts(const PlanInputs& in, uint64_t frozen) {
   MemoryParts p;
   p.frozen_weights = frozen;
@@ -169,8 +169,7 @@ std::vector<PhasePlan> phases_of(const PlanInputs& in) {
           {"stage 1", stage_steps(in.recipe.stage1, in.recipe.data) > 0, stage1_parts(in, s, frozen)},
           {"stage 2", stage_steps(in.recipe.stage2, in.recipe.data) > 0, stage2_parts(in, s, frozen)},
           {"eval", true, eval_parts(in, s, frozen)},
-          {"merge", in.recipe.stage2.lora.rank > 0 && stage_steps(in.recipe.stage2, in.recipe.data) > 0,
-           merge_parts(in, frozen)}};
+          {"merge", true, merge_parts(in, frozen)}};
 }
 
 uint64_t peak_of(const std::vector<PhasePlan>& phases) {

@@ -29,7 +29,7 @@ struct MemoryParts {
 };
 
 struct PhasePlan {
-  std::string name;  // "load", "stage 1", "stage 2", "eval", "merge"
+  std::string name;  // "load", "stage 1", "stage 2", "eval", "merge" (also convert's final write)
   bool runs = true;  // false: the recipe skips it (0 steps); shown, not counted in the peak
   MemoryParts parts;
 };

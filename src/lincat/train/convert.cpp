@@ -306,7 +306,9 @@ int run_conversion(const ConvertOptions& o, std::ostream& summary, std::ostream&
 
   if (!group.writes_outputs()) return 0;  // rank 0 holds the same model and writes it
   for (NamedParameter& p : trainable_tensors(*student)) p.tensor.requires_grad_(false);  // saved as plain weights
+  reset_peak_resident();
   save_model(*student, o.out_dir);
+  peaks.emplace_back("write", peak_resident_bytes());
   // A tokenizer given by --tokenizer goes with the model, so that text prompts work on it.
   if (!tokenizer.empty() && io::Tokenizer::find_in(o.out_dir).empty()) io::copy_tokenizer(tokenizer, o.out_dir);
   context.write_log();

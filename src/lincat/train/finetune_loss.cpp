@@ -124,7 +124,7 @@ FinetuneLosses finetune_losses(const Model& student, const Model* teacher, const
     losses.total += total.item<double>();
     if (backward) (total * scale).backward();
   }
-  if (backward) layers.backward(last.grad());
+  if (backward && last.grad().defined()) layers.backward(last.grad());
   return losses;
 }
 

@@ -18,7 +18,7 @@ void ModelFlags::add_to(CLI::App& command) {
 
 void add_device_flags(CLI::App& command, std::string& device, std::string* dtype) {
   command.add_option("--device", device, "cpu or cuda[:N]")->capture_default_str();
-  if (dtype) command.add_option("--dtype", *dtype, "compute dtype: auto (the checkpoint's on CUDA, float32 on CPU), float32, bfloat16 or float16")->capture_default_str();
+  if (dtype) command.add_option("--dtype", *dtype, "compute dtype: auto (the checkpoint's on CUDA; float32 on CPU unless only 16-bit fits), float32, bfloat16 or float16")->capture_default_str();
 }
 
 void ModelFlags::add_attention_to(CLI::App& command, bool several) {

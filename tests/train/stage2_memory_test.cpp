@@ -14,14 +14,14 @@
 namespace lincat::train {
 namespace {
 
-struct Setup {
+struct Stage2Setup {
   test::TempDir dir;
   std::shared_ptr<const Model> teacher;
   std::shared_ptr<Model> student;
   attention::HybridConfig hybrid;
   at::Tensor ids, mask;  // [4, 40]
 
-  Setup() {
+  Stage2Setup() {
     at::set_num_threads(1);
     LoadOptions options;
     options.dtype = at::kDouble;
@@ -80,7 +80,7 @@ void expect_same(const std::pair<double, std::vector<at::Tensor>>& a, const std:
 }
 
 TEST(Stage2Memory, ChunkedLossGivesTheSameGradients) {
-  Setup s;
+  Stage2Setup s;
   for (const double kl : {0.0, 0.5}) {
     const auto plain = s.step(1, {0, false}, kl);
     expect_same(plain, s.step(1, {7, false}, kl), "chunks of 7, kl " + std::to_string(kl));
@@ -89,7 +89,7 @@ TEST(Stage2Memory, ChunkedLossGivesTheSameGradients) {
 }
 
 TEST(Stage2Memory, GradientCheckpointingGivesTheSameGradients) {
-  Setup s;
+  Stage2Setup s;
   for (const double kl : {0.0, 0.5}) {
     const auto plain = s.step(1, {0, false}, kl);
     expect_same(plain, s.step(1, {0, true}, kl), "checkpointing, kl " + std::to_string(kl));
@@ -98,7 +98,7 @@ TEST(Stage2Memory, GradientCheckpointingGivesTheSameGradients) {
 }
 
 TEST(Stage2Memory, MicroBatchesAccumulateTheSameGradients) {
-  Setup s;  // dropout masks depend on the batch's shape: none here
+  Stage2Setup s;  // dropout masks depend on the batch's shape: none here
   for (LayerWeights& layer : s.student->weights.layers) {
     for (LoraAdapter* a : {&layer.lora.q_proj, &layer.lora.v_proj, &layer.lora.o_proj, &layer.lora.down_proj}) a->dropout = 0;
   }

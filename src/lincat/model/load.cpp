@@ -8,6 +8,7 @@
 #include "lincat/model/model_memory.h"
 #include "lincat/model/rope.h"
 #include "lincat/util/error.h"
+#include "lincat/util/memory.h"
 
 namespace lincat {
 namespace {
@@ -39,8 +40,15 @@ std::shared_ptr<const Model> load_model(const std::string& directory, const Load
   model->config = io::load_model_config(config_path);
   const ModelConfig& config = model->config;
   // Before the layer table or any tensor exists. Device memory is left to the device's allocator.
+  // --dtype auto on the CPU: float32, unless only the checkpoint's 16-bit weights fit in memory
+  // (read in place from the mapped files, without a copy).
+  if (options.device.is_cpu() && model->dtype == at::ScalarType::Undefined &&
+      parameter_bytes(config, sizeof(float)) > physical_memory_bytes() &&
+      (config.torch_dtype == "bfloat16" || config.torch_dtype == "float16")) {
+    model->dtype = parse_dtype(config.torch_dtype);
+  }
   if (options.device.is_cpu()) {
-    const at::ScalarType dtype = options.dtype == at::ScalarType::Undefined ? at::kFloat : options.dtype;
+    const at::ScalarType dtype = model->dtype == at::ScalarType::Undefined ? at::kFloat : model->dtype;
     check_model_fits(config, at::elementSize(dtype), dtype_name(dtype), config_path);
   }
 

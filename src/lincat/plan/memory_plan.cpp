@@ -292,8 +292,8 @@ MemoryPlan plan_conversion(const std::string& directory, const train::Recipe& re
   in.recipe = recipe;
   in.cuda = is_cuda_device(device, device_flag);
   in.stored_bytes = dtype_bytes(in.model.torch_dtype);
-  if (dtype == "auto") {
-    in.compute_bytes = in.cuda ? in.stored_bytes : kFloat32;
+  if (dtype == "auto") {  // as load_model: float32 on the CPU unless only 16-bit fits
+    in.compute_bytes = in.cuda || parameter_bytes(in.model, kFloat32) > physical_memory_bytes() ? in.stored_bytes : kFloat32;
   } else if (dtype == "float32" || dtype == "bfloat16" || dtype == "float16") {
     in.compute_bytes = dtype_bytes(dtype);
   } else {

@@ -70,7 +70,9 @@ struct Stage2Setup {
 
 void expect_same(const std::pair<double, std::vector<at::Tensor>>& a, const std::pair<double, std::vector<at::Tensor>>& b,
                  const std::string& what) {
-  EXPECT_NEAR(a.first, b.first, 1e-12) << what;
+  // The logits are float32 by design (output_logits), so the loss summed in another order differs
+  // by float32 rounding; each position's gradient does not depend on that order.
+  EXPECT_NEAR(a.first, b.first, 1e-6 * std::max(1.0, std::abs(a.first))) << what;
   ASSERT_EQ(a.second.size(), b.second.size());
   for (size_t i = 0; i < a.second.size(); ++i) {
     const double scale = a.second[i].abs().max().item<double>();

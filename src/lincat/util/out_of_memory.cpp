@@ -12,7 +12,11 @@ bool is_out_of_memory(const std::exception& error) {
   if (dynamic_cast<const std::bad_alloc*>(&error) || dynamic_cast<const c10::OutOfMemoryError*>(&error)) return true;
   if (dynamic_cast<const c10::Error*>(&error) == nullptr) return false;
   const std::string text = error_text(error);
-  return text.find("not enough memory") != std::string::npos || text.find("out of memory") != std::string::npos;
+  // libtorch 1.13's CPU allocator says "can't allocate memory", 2.x's "not enough memory".
+  for (const char* words : {"can't allocate memory", "not enough memory", "out of memory"}) {
+    if (text.find(words) != std::string::npos) return true;
+  }
+  return false;
 }
 
 std::string error_text(const std::exception& error) {

@@ -8,7 +8,7 @@
 namespace lincat {
 
 // True for an allocation failure: c10::OutOfMemoryError (CUDA), libtorch's CPU allocator
-// refusing ("not enough memory"), std::bad_alloc.
+// refusing ("can't allocate memory" in 1.13, "not enough memory" in 2.x), std::bad_alloc.
 bool is_out_of_memory(const std::exception& error);
 
 // The error's message without libtorch's backtrace.

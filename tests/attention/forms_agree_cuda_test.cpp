@@ -54,8 +54,8 @@ TEST(Cuda, FormsAgreeWithTheFloat64ReferenceInFloat32AndBfloat16) {
       EXPECT_LE(relative_error(chunked, expected), tolerance);
       // The gradient of the mixing logits, through both forms.
       const at::Tensor upstream = at::randn_like(chunked);
-      const at::Tensor g_reference = at::autograd::grad({reference}, {w.mixing_logit}, {upstream})[0];
-      const at::Tensor g_chunked = at::autograd::grad({chunked}, {w.mixing_logit}, {upstream})[0];
+      const at::Tensor g_reference = torch::autograd::grad({reference}, {w.mixing_logit}, {upstream})[0];
+      const at::Tensor g_chunked = torch::autograd::grad({chunked}, {w.mixing_logit}, {upstream})[0];
       EXPECT_LE(relative_error(g_chunked, g_reference), 10 * tolerance);
       // The recurrent form, one token at a time.
       at::NoGradGuard no_grad;

@@ -3,6 +3,7 @@
 // --resume.
 #include <filesystem>
 #include <iostream>
+#include <optional>
 
 #include "cli/commands.h"
 #include "cli/flags.h"
@@ -58,9 +59,14 @@ int run_convert(const ConvertFlags& flags) {
                     options.recipe.data.micro_batch * options.recipe.data.sequence_length);
     // The memory plan, before anything is allocated (`lincat plan` prints it in full).
     train::validate(options.recipe);
-    const plan::MemoryPlan plan = plan::plan_conversion(flags.model.directory, options.recipe, model.device, model.dtype, 0);
-    if (!plan.fits() && !flags.force) {
-      throw UserError("the conversion does not fit in memory (pass --force to run it anyway):\n" + plan::plan_table(plan));
+    std::optional<plan::MemoryPlan> plan;
+    try {
+      plan = plan::plan_conversion(flags.model.directory, options.recipe, model.device, model.dtype, 0);
+    } catch (const UserError& e) {  // e.g. a GPU nvidia-smi cannot see: the run itself reports real errors
+      std::cerr << "note: no memory plan (" << e.what() << ")\n";
+    }
+    if (plan && !plan->fits() && !flags.force) {
+      throw UserError("the conversion does not fit in memory (pass --force to run it anyway):\n" + plan::plan_table(*plan));
     }
   }
   return train::run_conversion(options, std::cout, std::cerr, train::stderr_is_terminal());

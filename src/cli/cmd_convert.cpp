@@ -3,10 +3,12 @@
 // --resume.
 #include <filesystem>
 #include <iostream>
+#include <optional>
 
 #include "cli/commands.h"
 #include "cli/flags.h"
 #include "lincat/io/hf_config.h"
+#include "lincat/plan/memory_plan.h"
 #include "lincat/train/convert.h"
 #include "lincat/train/progress.h"
 #include "lincat/util/threads.h"
@@ -28,6 +30,7 @@ struct ConvertFlags {
   TestHookFlags test_hooks;
   DistFlags dist;
   bool layer_parallel = false;
+  bool force = false;
 };
 
 int run_convert(const ConvertFlags& flags) {
@@ -54,6 +57,17 @@ int run_convert(const ConvertFlags& flags) {
   if (std::filesystem::exists(config_path)) {
     use_threads_for(io::load_model_config(config_path).hidden_size,
                     options.recipe.data.micro_batch * options.recipe.data.sequence_length);
+    // The memory plan, before anything is allocated (`lincat plan` prints it in full).
+    train::validate(options.recipe);
+    std::optional<plan::MemoryPlan> plan;
+    try {
+      plan = plan::plan_conversion(flags.model.directory, options.recipe, model.device, model.dtype, 0);
+    } catch (const UserError& e) {  // e.g. a GPU nvidia-smi cannot see: the run itself reports real errors
+      std::cerr << "note: no memory plan (" << e.what() << ")\n";
+    }
+    if (plan && !plan->fits() && !flags.force) {
+      throw UserError("the conversion does not fit in memory (pass --force to run it anyway):\n" + plan::plan_table(*plan));
+    }
   }
   return train::run_conversion(options, std::cout, std::cerr, train::stderr_is_terminal());
 }
@@ -64,8 +78,7 @@ void add_convert_command(CLI::App& app, Action& action) {
   auto flags = std::make_shared<ConvertFlags>();
   CLI::App* command = app.add_subcommand("convert", "train a hybrid linear-attention model from a pretrained one");
   flags->model.add_to(*command);
-  command->add_option("--recipe", flags->recipe, "recipe YAML file or built-in: lolcats, hedgecats, ssd, linear")
-      ->required();
+  add_recipe_flag(*command, flags->recipe);
   add_training_data_flag(*command, flags->data, ".txt, .jsonl (text or Alpaca fields), .json (Alpaca)")->required();
   command->add_option("--out", flags->out, "output directory: model, recipe.yaml, train_log.jsonl")->required();
   add_tokenizer_flag(*command, flags->tokenizer, "MODEL/tokenizer.json, else MODEL/tokenizer.model");
@@ -76,6 +89,7 @@ void add_convert_command(CLI::App& app, Action& action) {
   flags->dist.add_to(*command);
   command->add_flag("--layer-parallel", flags->layer_parallel,
                     "with several processes: stage 1 gives each a block of layers instead of a part of each batch");
+  command->add_flag("--force", flags->force, "run even when the memory plan (lincat plan) says it does not fit");
   command->callback([flags, &action] { action = [flags] { return run_convert(*flags); }; });
 }
 

@@ -20,6 +20,7 @@ void add_diagnose_command(CLI::App& app, Action& action);
 // `lincat bench eval`, added to the bench command.
 void add_eval_bench_command(CLI::App& bench, Action& action);
 void add_convert_command(CLI::App& app, Action& action);
+void add_plan_command(CLI::App& app, Action& action);
 void add_merge_command(CLI::App& app, Action& action);
 void add_calibrate_command(CLI::App& app, Action& action);
 void add_export_command(CLI::App& app, Action& action);

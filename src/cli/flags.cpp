@@ -33,7 +33,7 @@ void ModelFlags::add_to(CLI::App& command) {
 
 void add_device_flags(CLI::App& command, std::string& device, std::string* dtype) {
   command.add_option("--device", device, "cpu or cuda[:N]")->capture_default_str();
-  if (dtype) command.add_option("--dtype", *dtype, "compute dtype: float32, bfloat16 or float16")->capture_default_str();
+  if (dtype) command.add_option("--dtype", *dtype, "compute dtype: auto (the checkpoint's on CUDA; float32 on CPU unless only 16-bit fits), float32, bfloat16 or float16")->capture_default_str();
 }
 
 void ModelFlags::add_attention_to(CLI::App& command, bool several) {
@@ -171,6 +171,10 @@ void add_set_flag(CLI::App& command, std::vector<std::string>& assignments, cons
 
 void add_repetitions_flag(CLI::App& command, int& repetitions, const std::string& help) {
   command.add_option("--repetitions", repetitions, help)->capture_default_str()->check(at_least(1));
+}
+
+void add_recipe_flag(CLI::App& command, std::string& recipe) {
+  command.add_option("--recipe", recipe, "recipe YAML file or built-in: lolcats, hedgecats, ssd, linear")->required();
 }
 
 void add_json_flag(CLI::App& command, std::string& path) {

@@ -19,7 +19,7 @@ namespace lincat::cli {
 struct ModelFlags {
   std::string directory;
   std::string device = "cpu";
-  std::string dtype = "float32";
+  std::string dtype = "auto";
   std::string attention;  // empty: the model's default mode
 
   void add_to(CLI::App& command);  // MODEL, --device, --dtype
@@ -48,6 +48,9 @@ struct HybridFlags {
 // --device (cpu, cuda[:N]) and, when `dtype` is given, --dtype (the compute dtype): for commands
 // whose model is not a ModelFlags MODEL.
 void add_device_flags(CLI::App& command, std::string& device, std::string* dtype);
+
+// --recipe NAME_OR_FILE (required): the recipe a conversion runs or is planned for.
+void add_recipe_flag(CLI::App& command, std::string& recipe);
 
 // --set key=value (repeatable), --stage1-steps, --stage2-steps: changes to a recipe.
 struct RecipeFlags {

@@ -6,6 +6,7 @@
 #include "cli/flags.h"
 #include "lincat/util/allocator.h"
 #include "lincat/util/error.h"
+#include "lincat/util/out_of_memory.h"
 #include "lincat/util/threads.h"
 
 int main(int argc, char** argv) {
@@ -24,6 +25,7 @@ int main(int argc, char** argv) {
   lincat::cli::add_bench_command(app, action);
   lincat::cli::add_convert_init_command(app, action);
   lincat::cli::add_convert_command(app, action);
+  lincat::cli::add_plan_command(app, action);
   lincat::cli::add_pretrain_command(app, action);
   lincat::cli::add_merge_command(app, action);
   lincat::cli::add_calibrate_command(app, action);
@@ -66,6 +68,10 @@ int main(int argc, char** argv) {
     std::cerr << "error: " << e.what() << "\n";
     return 2;
   } catch (const std::exception& e) {
+    if (lincat::is_out_of_memory(e)) {  // a model or setting too large for this device: bad input
+      std::cerr << "error: out of memory: " << lincat::error_text(e) << "\n";
+      return 2;
+    }
     std::cerr << "error: internal failure: " << e.what() << "\n";
     return 1;
   }

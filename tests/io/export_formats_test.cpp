@@ -262,7 +262,9 @@ TEST(ExportMerged, KeepsTheSourceDtype) {
   write_converted(float32, small_hybrid(), true);
   lincat::LoadOptions bfloat16;
   bfloat16.dtype = at::kBFloat16;
-  lincat::save_model(*lincat::load_model(float32.path(), bfloat16), source.path());  // stored in BF16
+  lincat::Model model = *lincat::load_model(float32.path(), bfloat16);
+  model.stored_dtype = at::kBFloat16;  // as if read from a bfloat16 checkpoint: save_model writes it back so
+  lincat::save_model(model, source.path());
   lincat::io::export_model(source.path(), lincat::io::ExportFormat::Merged, exported.path());
   for (const auto& [name, tensor] : tensors_of(exported.path())) EXPECT_EQ(tensor.scalar_type(), at::kBFloat16) << name;
   EXPECT_EQ(lincat::io::read_json_file(fs::path(exported.path()) / "config.json").at("torch_dtype"), "bfloat16");

@@ -14,14 +14,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// The dtype most of the model's tensors were stored in.
-at::ScalarType source_dtype(const Model& model) {
-  const auto most = std::max_element(model.stored_dtypes.begin(), model.stored_dtypes.end(),
-                                     [](const auto& a, const auto& b) { return a.second < b.second; });
-  if (most == model.stored_dtypes.end()) return at::kFloat;
-  return to_scalar_type(parse_dtype(most->first, model.directory));
-}
-
 }  // namespace
 
 std::vector<std::string> export_merged(const std::string& model_dir, const std::string& out_dir) {

@@ -443,28 +443,29 @@ std::pair<std::shared_ptr<const SafetensorsFile>, const TensorInfo*> CheckpointF
 
 bool CheckpointFiles::contains(const std::string& name) const { return index_.count(name) > 0; }
 
-void write_checkpoint(const std::string& dir, const std::vector<TensorBytes>& tensors,
-                      uint64_t max_shard_bytes, const std::map<std::string, std::string>& metadata) {
+void write_checkpoint_by_shard(const std::string& dir, const std::vector<std::string>& names,
+                               const std::vector<uint64_t>& nbytes, uint64_t max_shard_bytes,
+                               const ShardWriter& write_shard) {
   std::error_code error;
   fs::create_directories(dir, error);
   if (error) throw UserError(dir + ": cannot create directory (" + error.message() + ")");
 
   // Greedy packing in the given order; a tensor larger than the limit gets a shard of its own.
-  std::vector<std::vector<TensorBytes>> shards(1);
+  std::vector<std::vector<std::size_t>> shards(1);
   uint64_t shard_bytes = 0;
   uint64_t total_bytes = 0;
-  for (const TensorBytes& tensor : tensors) {
-    if (!shards.back().empty() && shard_bytes + tensor.nbytes > max_shard_bytes) {
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (!shards.back().empty() && shard_bytes + nbytes[i] > max_shard_bytes) {
       shards.emplace_back();
       shard_bytes = 0;
     }
-    shards.back().push_back(tensor);
-    shard_bytes += tensor.nbytes;
-    total_bytes += tensor.nbytes;
+    shards.back().push_back(i);
+    shard_bytes += nbytes[i];
+    total_bytes += nbytes[i];
   }
 
   if (shards.size() == 1) {
-    write_safetensors((fs::path(dir) / kSingleFileName).string(), tensors, metadata);
+    write_shard((fs::path(dir) / kSingleFileName).string(), shards.front());
     remove_stale_weight_files(dir, {kSingleFileName});
     return;
   }
@@ -474,14 +475,30 @@ void write_checkpoint(const std::string& dir, const std::vector<TensorBytes>& te
   json weight_map = json::object();
   for (std::size_t i = 0; i < shards.size(); ++i) {
     const std::string name = shard_file_name(i, shards.size());
-    write_safetensors((fs::path(dir) / name).string(), shards[i], metadata);
-    for (const TensorBytes& tensor : shards[i]) weight_map[tensor.name] = name;
+    write_shard((fs::path(dir) / name).string(), shards[i]);
+    for (const std::size_t tensor : shards[i]) weight_map[names[tensor]] = name;
     written.insert(name);
   }
   const json index = {{"metadata", {{"total_size", total_bytes}}}, {"weight_map", weight_map}};
   write_file_atomically((fs::path(dir) / kIndexFileName).string(), index.dump(2) + "\n");
   written.insert(kIndexFileName);
   remove_stale_weight_files(dir, written);
+}
+
+void write_checkpoint(const std::string& dir, const std::vector<TensorBytes>& tensors,
+                      uint64_t max_shard_bytes, const std::map<std::string, std::string>& metadata) {
+  std::vector<std::string> names;
+  std::vector<uint64_t> nbytes;
+  for (const TensorBytes& tensor : tensors) {
+    names.push_back(tensor.name);
+    nbytes.push_back(tensor.nbytes);
+  }
+  write_checkpoint_by_shard(dir, names, nbytes, max_shard_bytes,
+                            [&](const std::string& path, const std::vector<std::size_t>& members) {
+    std::vector<TensorBytes> shard;
+    for (const std::size_t i : members) shard.push_back(tensors[i]);
+    write_safetensors(path, shard, metadata);
+  });
 }
 
 }  // namespace lincat::io

@@ -7,6 +7,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -114,5 +115,13 @@ class CheckpointFiles {
 void write_checkpoint(const std::string& dir, const std::vector<TensorBytes>& tensors,
                       uint64_t max_shard_bytes = 5ull << 30,
                       const std::map<std::string, std::string>& metadata = {{"format", "pt"}});
+
+// The same layout for tensors made one shard at a time (a checkpoint larger than memory):
+// `write_shard(path, members)` writes the tensors at positions `members` of `names` to `path`
+// (with write_safetensors); `nbytes[i]` is the size of tensor i.
+using ShardWriter = std::function<void(const std::string& path, const std::vector<std::size_t>& members)>;
+void write_checkpoint_by_shard(const std::string& dir, const std::vector<std::string>& names,
+                               const std::vector<uint64_t>& nbytes, uint64_t max_shard_bytes,
+                               const ShardWriter& write_shard);
 
 }  // namespace lincat::io

@@ -1,5 +1,6 @@
 #include "lincat/io/tensor_io.h"
 
+#include <algorithm>
 #include <cstring>
 #include <sstream>
 
@@ -102,8 +103,15 @@ void save_checkpoint(const std::string& dir, const std::vector<std::pair<std::st
 void check_finite(const std::string& file, const std::string& name, const at::Tensor& tensor) {
   if (!at::isFloatingType(tensor.scalar_type())) return;
   const at::Tensor flat = tensor.detach().reshape({-1});  // [numel]
-  const at::Tensor finite = at::isfinite(flat);            // [numel] bool
-  if (finite.all().item<bool>()) return;
+  // In slices: isfinite's temporaries for a whole 8B embedding would be ~2.5 GB next to weights
+  // that are read in place.
+  constexpr int64_t kSlice = int64_t{1} << 24;
+  bool all_finite = true;
+  for (int64_t start = 0; start < flat.numel() && all_finite; start += kSlice) {
+    all_finite = at::isfinite(flat.narrow(0, start, std::min(kSlice, flat.numel() - start))).all().item<bool>();
+  }
+  if (all_finite) return;
+  const at::Tensor finite = at::isfinite(flat);  // [numel] bool
   const int64_t nan_count = at::isnan(flat).sum().item<int64_t>();
   const int64_t inf_count = at::isinf(flat).sum().item<int64_t>();
   const int64_t first_bad = at::logical_not(finite).nonzero()[0][0].item<int64_t>();

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <set>
 
 #include "lincat/attention/feature_map.h"
 #include "lincat/io/hf_config.h"
@@ -51,15 +52,26 @@ void save_model(const Model& model, const std::string& directory) {
     throw UserError(directory + ": refusing to overwrite the model being read; choose another output directory");
   }
 
+  // The pretrained weights go back in the dtype they came in (a bfloat16 model stays bfloat16);
+  // the trained tensors (feature maps, mixing logits, LoRA) keep their float32 precision.
+  const at::ScalarType source = source_dtype(model);
+  ModelConfig base = model.config;
+  base.hybrid.reset();
+  base.lora.reset();
+  ModelWeights base_table = model.weights;
+  std::set<std::string> pretrained;
+  for (const TensorSlot& slot : tensor_slots(base, base_table)) pretrained.insert(slot.name);
   ModelWeights weights = model.weights;  // shares storage; tensor_slots needs a mutable table
   std::vector<std::pair<std::string, at::Tensor>> tensors;
-  for (const TensorSlot& slot : tensor_slots(model.config, weights)) tensors.emplace_back(slot.name, *slot.tensor);
+  for (const TensorSlot& slot : tensor_slots(model.config, weights)) {
+    tensors.emplace_back(slot.name, pretrained.count(slot.name) ? slot.tensor->to(source) : *slot.tensor);
+  }
   io::save_checkpoint(directory, tensors);
 
   nlohmann::json config = io::read_json_file((fs::path(model.directory) / "config.json").string());
   config.erase("lincat");
   if (model.config.hybrid) config["lincat"] = io::lincat_section(model.config);
-  config["torch_dtype"] = dtype_name(model.dtype);
+  config["torch_dtype"] = dtype_name(source);
   io::write_json_file((fs::path(directory) / "config.json").string(), config);
 
   const std::string tokenizer = io::Tokenizer::find_in(model.directory);

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <filesystem>
 
 #include "lincat/io/hf_config.h"
@@ -7,6 +8,7 @@
 #include "lincat/model/model_memory.h"
 #include "lincat/model/rope.h"
 #include "lincat/util/error.h"
+#include "lincat/util/memory.h"
 
 namespace lincat {
 namespace {
@@ -38,8 +40,16 @@ std::shared_ptr<const Model> load_model(const std::string& directory, const Load
   model->config = io::load_model_config(config_path);
   const ModelConfig& config = model->config;
   // Before the layer table or any tensor exists. Device memory is left to the device's allocator.
+  // --dtype auto on the CPU: float32, unless only the checkpoint's 16-bit weights fit in memory
+  // (read in place from the mapped files, without a copy).
+  if (options.device.is_cpu() && model->dtype == at::ScalarType::Undefined &&
+      parameter_bytes(config, sizeof(float)) > physical_memory_bytes() &&
+      (config.torch_dtype == "bfloat16" || config.torch_dtype == "float16")) {
+    model->dtype = parse_dtype(config.torch_dtype);
+  }
   if (options.device.is_cpu()) {
-    check_model_fits(config, at::elementSize(options.dtype), dtype_name(options.dtype), config_path);
+    const at::ScalarType dtype = model->dtype == at::ScalarType::Undefined ? at::kFloat : model->dtype;
+    check_model_fits(config, at::elementSize(dtype), dtype_name(dtype), config_path);
   }
 
   const io::CheckpointFiles checkpoint = options.weights_file.empty()
@@ -80,10 +90,16 @@ std::shared_ptr<const Model> load_model(const std::string& directory, const Load
       throw UserError(file->path() + ": tensor '" + slot.name + "' has dtype I64; weights must be F32, F16 or BF16");
     }
     ++model->stored_dtypes[io::dtype_name(info->dtype)];
+    if (slot.tensor == &model->weights.embed_tokens) model->stored_dtype = io::to_scalar_type(info->dtype);
+  }
+  // --dtype auto: the checkpoint's dtype on a GPU; float32 on the CPU, where 16-bit matmuls are slow.
+  if (model->dtype == at::ScalarType::Undefined) model->dtype = options.device.is_cpu() ? at::kFloat : source_dtype(*model);
+  for (const TensorSlot& slot : slots) {
+    const auto [file, info] = checkpoint.find(slot.name);
     const at::Tensor stored = io::tensor_from_file(file, *info);  // zero-copy view of the mapping
     io::check_finite(file->path(), slot.name, stored);
     // The one copy: only when the compute dtype or device differs from the file.
-    *slot.tensor = stored.to(options.device, options.dtype);
+    *slot.tensor = stored.to(options.device, model->dtype);
   }
   if (config.tie_word_embeddings) model->weights.lm_head = model->weights.embed_tokens;
   set_lora_scales(config, model->weights);
@@ -106,11 +122,16 @@ torch::Device parse_device(const std::string& text, const std::string& setting) 
   throw SettingError(setting, " '" + text + "': expected cpu or cuda[:N]");
 }
 
+at::ScalarType source_dtype(const Model& model) {
+  return model.stored_dtype == at::ScalarType::Undefined ? model.dtype : model.stored_dtype;
+}
+
 at::ScalarType parse_dtype(const std::string& text, const std::string& setting) {
+  if (text == "auto") return at::ScalarType::Undefined;
   if (text == "float32") return at::kFloat;
   if (text == "bfloat16") return at::kBFloat16;
   if (text == "float16") return at::kHalf;
-  throw SettingError(setting, " '" + text + "': expected float32, bfloat16 or float16");
+  throw SettingError(setting, " '" + text + "': expected auto, float32, bfloat16 or float16");
 }
 
 std::string dtype_name(at::ScalarType dtype) {

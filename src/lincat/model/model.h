@@ -17,7 +17,9 @@ namespace lincat {
 
 struct LoadOptions {
   torch::Device device = torch::kCPU;
-  at::ScalarType dtype = at::kFloat;  // compute dtype; weights are converted only if they differ
+  // Compute dtype; weights are converted only if they differ. Undefined ("auto"): the
+  // checkpoint's dtype on a GPU, float32 on the CPU.
+  at::ScalarType dtype = at::kFloat;
   std::string weights_file;           // a single .safetensors to use instead of the directory's
 };
 
@@ -30,6 +32,7 @@ struct Model {
   std::string directory;
   std::vector<std::string> weight_files;
   std::map<std::string, int64_t> stored_dtypes;  // checkpoint dtype name -> tensor count
+  at::ScalarType stored_dtype = at::ScalarType::Undefined;  // the pretrained weights' (embedding's) in the checkpoint
 };
 
 // Loads config.json and the weights of a Hugging Face model directory. Throws UserError naming
@@ -40,7 +43,12 @@ std::shared_ptr<const Model> load_model(const std::string& directory, const Load
 
 // "cpu" / "cuda" / "cuda:N"; SettingError naming `setting` if unknown or unavailable in this build.
 torch::Device parse_device(const std::string& text, const std::string& setting = "device");
-// "float32" / "bfloat16" / "float16"; SettingError naming `setting` otherwise.
+// The dtype the pretrained weights were stored in (what merge and convert write them back in);
+// the compute dtype for a model not read from files.
+at::ScalarType source_dtype(const Model& model);
+
+// "float32" / "bfloat16" / "float16", "auto" -> Undefined (see LoadOptions); SettingError naming
+// `setting` otherwise.
 at::ScalarType parse_dtype(const std::string& text, const std::string& setting = "dtype");
 std::string dtype_name(at::ScalarType dtype);
 

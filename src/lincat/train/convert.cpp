@@ -20,6 +20,8 @@
 #include "lincat/train/token_cache.h"
 #include "lincat/util/atomic_file.h"
 #include "lincat/util/error.h"
+#include "lincat/util/memory.h"
+#include "lincat/util/out_of_memory.h"
 
 namespace lincat::train {
 namespace {
@@ -133,7 +135,8 @@ ConversionStage finetune_stage(const StageInputs& in) {
     for_micro_batches(in.data.train, in.my_share(batch), static_cast<int64_t>(batch.size()), in.micro_batch,
                       [&](const at::Tensor& ids, const at::Tensor& mask, double share) {
       const FinetuneLosses l = finetune_losses(in.student, &in.teacher, ids, mask, recipe.stage2.mode, hybrid, drops,
-                                               recipe.stage2.kl_weight, share, true);
+                                               recipe.stage2.kl_weight, share, true,
+                                               {recipe.stage2.loss_chunk_tokens, recipe.stage2.gradient_checkpointing});
       sum.cross_entropy += share * l.cross_entropy;
       sum.kl += share * l.kl;
       sum.total += share * l.total;
@@ -149,7 +152,7 @@ ConversionStage finetune_stage(const StageInputs& in) {
       for_micro_batches(in.data.held_out, in.my_share(all_indices(in.data.held_out)), in.data.held_out.count(),
                         in.micro_batch, [&](const at::Tensor& ids, const at::Tensor& mask, double share) {
         total += share * finetune_losses(in.student, nullptr, ids, mask, in.recipe.stage2.mode, in.recipe.attention, {},
-                                         0, share, false).cross_entropy;
+                                         0, share, false, {in.recipe.stage2.loss_chunk_tokens, false}).cross_entropy;
       });
       return total;
     };
@@ -191,7 +194,19 @@ int run_conversion(const ConvertOptions& o, std::ostream& summary, std::ostream&
   std::ostream& progress_stream = group.writes_outputs() ? progress_display : quiet;
   if (!o.resume && group.writes_outputs()) write_file_atomically(recipe_path, resolved);
 
-  const auto teacher = load_model(o.model_dir, o.load);
+  // Peak resident memory per phase (CPU runs), printed at the end beside what `lincat plan` predicts.
+  std::vector<std::pair<std::string, uint64_t>> peaks;
+  reset_peak_resident();
+  const std::string advice = "`lincat plan " + o.model_dir + " --recipe " + recipe_path +
+                             "` shows what each phase needs and the settings that fit";
+  std::shared_ptr<const Model> teacher;
+  try {
+    teacher = load_model(o.model_dir, o.load);
+  } catch (const std::exception& e) {
+    if (!is_out_of_memory(e)) throw;
+    throw_out_of_memory("loading " + o.model_dir, e, advice);
+  }
+  peaks.emplace_back("load", peak_resident_bytes());
   if (recipe.square_feature_map) recipe.attention.feature_dim = static_cast<int>(teacher->config.head_dim);
   // No tokenizer is needed when every --data record is pre-tokenised (input_ids).
   const std::string tokenizer =
@@ -265,7 +280,18 @@ int run_conversion(const ConvertOptions& o, std::ostream& summary, std::ostream&
         best = best_tensors(checkpoint);
       }
       task.tokens_per_step = per_step * T;
-      if (run_stage(task, optimiser, state, best, context) == StageEnd::Interrupted) {
+      reset_peak_resident();
+      StageEnd end = StageEnd::Finished;
+      try {
+        end = run_stage(task, optimiser, state, best, context);
+      } catch (const std::exception& e) {
+        if (!is_out_of_memory(e)) throw;
+        const bool saved = fs::exists(checkpoint_path);
+        throw_out_of_memory("stage " + std::to_string(task.stage) + " step " + std::to_string(state.step + 1), e,
+                            (saved ? "the checkpoint saved so far is kept (" + checkpoint_path + "); " : std::string()) + advice);
+      }
+      peaks.emplace_back("stage " + std::to_string(task.stage), peak_resident_bytes());
+      if (end == StageEnd::Interrupted) {
         progress_stream << "interrupted at stage " << state.stage << " step " << state.step
                         << "; checkpoint saved to " << checkpoint_path << "; continue with --resume\n";
         const int signal = InterruptGuard::signal_number();
@@ -281,11 +307,18 @@ int run_conversion(const ConvertOptions& o, std::ostream& summary, std::ostream&
 
   if (!group.writes_outputs()) return 0;  // rank 0 holds the same model and writes it
   for (NamedParameter& p : trainable_tensors(*student)) p.tensor.requires_grad_(false);  // saved as plain weights
+  reset_peak_resident();
   save_model(*student, o.out_dir);
+  peaks.emplace_back("write", peak_resident_bytes());
   // A tokenizer given by --tokenizer goes with the model, so that text prompts work on it.
   if (!tokenizer.empty() && io::Tokenizer::find_in(o.out_dir).empty()) io::copy_tokenizer(tokenizer, o.out_dir);
   context.write_log();
   fs::remove(checkpoint_path, error);
+  if (student->device.is_cpu() && peaks.front().second > 0) {
+    out << "peak resident memory:";
+    for (const auto& [phase, bytes] : peaks) out << " " << phase << " " << gib_text(bytes) << ";";
+    out << " (lincat plan predicts each)\n";
+  }
   out << o.out_dir << ": converted with recipe " << recipe.name << " (stage 1 in " << attention::mode_name(recipe.stage1.mode)
       << " mode, stage 2 in " << attention::mode_name(recipe.stage2.mode) << " mode, f = " << recipe.attention.feature_dim
       << ", runs in " << attention::mode_name(recipe.default_mode) << " mode"

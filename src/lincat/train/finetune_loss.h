@@ -14,11 +14,19 @@ struct FinetuneLosses {
   double total = 0;  // cross_entropy + kl_weight * kl
 };
 
+// How the loss bounds its memory; neither changes the loss or the gradients (beyond rounding).
+struct LossMemory {
+  // Positions whose [positions x V] logits (student's and teacher's) exist at once; 0: all.
+  int64_t chunk_tokens = 0;
+  // Backward recomputes each layer from its saved input instead of keeping every layer's graph.
+  bool checkpoint_layers = false;
+};
+
 // On ids [B, T] with loss_mask [B, T] (1 where a token is a target). `teacher` may be null (no
 // KL). With `backward`, accumulates d(scale * total)/d(parameters).
 FinetuneLosses finetune_losses(const Model& student, const Model* teacher, const at::Tensor& ids,
                                const at::Tensor& loss_mask, attention::Mode mode,
                                const attention::HybridConfig& hybrid, const DropPlan& drops, double kl_weight,
-                               double scale, bool backward);
+                               double scale, bool backward, const LossMemory& memory = {});
 
 }  // namespace lincat::train

@@ -78,6 +78,8 @@ Fields fields_of(Recipe& r) {
   f["stage2.lora.dropout"] = plain_field(r.stage2.lora.dropout, "a number");
   f["stage2.train_feature_maps"] = plain_field(r.stage2.train_feature_maps, "true or false");
   f["stage2.kl_weight"] = plain_field(r.stage2.kl_weight, "a number");
+  f["stage2.loss_chunk_tokens"] = plain_field(r.stage2.loss_chunk_tokens, "an integer");
+  f["stage2.gradient_checkpointing"] = plain_field(r.stage2.gradient_checkpointing, "true or false");
   f["ssd.enabled"] = plain_field(r.ssd.enabled, "true or false");
   f["ssd.granularity"] = named_field<SsdGranularity>(r.ssd.granularity, parse_granularity, granularity_name);
   f["ssd.drop_schedule"] = list_field(r.ssd.drop_schedule, "probabilities");
@@ -241,6 +243,7 @@ void validate(const Recipe& r) {
   require(r.stage2.lora.rank >= 1 && r.stage2.lora.alpha > 0, "stage2.lora: rank >= 1 and alpha > 0");
   require(r.stage2.lora.dropout >= 0 && r.stage2.lora.dropout < 1, "stage2.lora.dropout must be in [0, 1)");
   require(r.stage2.kl_weight >= 0, "stage2.kl_weight must be >= 0");
+  require(r.stage2.loss_chunk_tokens >= 0, "stage2.loss_chunk_tokens must be >= 0 (0: no chunks)");
   require(!r.ssd.drop_schedule.empty(), "ssd.drop_schedule needs at least one probability");
   for (double p : r.ssd.drop_schedule) require(p >= 0 && p <= 1, "ssd.drop_schedule: probabilities in [0, 1]");
   for (int64_t w : r.ssd.window_schedule) require(w >= 1, "ssd.window_schedule: window sizes >= 1");

@@ -53,6 +53,12 @@ struct Stage2Settings : StageSettings {
   LoraSettings lora;
   bool train_feature_maps = false;  // phi and theta also train in stage 2
   double kl_weight = 0.0;           // weight of KL(teacher || student) on next-token distributions
+  // Positions whose [positions x vocabulary] logits exist at once in the next-token loss and KL
+  // (the same loss and gradients, bounded memory); 0: all of a micro-batch's at once.
+  int64_t loss_chunk_tokens = 1024;
+  // Keep only each layer's input through the forward and recompute the layer in backward (the
+  // same gradients; activations of one layer instead of all).
+  bool gradient_checkpointing = false;
 };
 
 enum class SsdGranularity { Step, Layer, Head };

@@ -6,10 +6,10 @@
 
 namespace lincat::train {
 
-at::Tensor student_logits(const Model& model, const at::Tensor& ids, attention::Mode mode,
-                          const attention::HybridConfig& hybrid, const DropPlan& drops) {
+LayerAttention student_attention(const Model& model, attention::Mode mode, const attention::HybridConfig& hybrid,
+                                 const DropPlan& drops) {
   // q [B, H, T, d], k, v [B, Hkv, T, d] -> [B, H, T, d]; the heads drops[layer] marks in linear mode.
-  const LayerAttention attention = [&](int64_t layer, const QueryKeyValue& qkv) {
+  return [&model, mode, &hybrid, &drops](int64_t layer, const QueryKeyValue& qkv) {
     const auto in = [&](attention::Mode m) { return layer_attention(model, layer, qkv, 0, m, &hybrid, nullptr); };
     if (drops.empty()) return in(mode);
     const std::vector<bool>& dropped = drops[static_cast<size_t>(layer)];
@@ -22,7 +22,11 @@ at::Tensor student_logits(const Model& model, const at::Tensor& ids, attention::
     const at::Tensor mask = torch::tensor(flags).to(qkv.q.device()).to(at::kBool).view({1, -1, 1, 1});  // [1, H, 1, 1]
     return at::where(mask, linear, in(mode));
   };
-  return output_logits(model, run_layers(model, ids, 0, attention));  // [B, T, V]
+}
+
+at::Tensor student_logits(const Model& model, const at::Tensor& ids, attention::Mode mode,
+                          const attention::HybridConfig& hybrid, const DropPlan& drops) {
+  return output_logits(model, run_layers(model, ids, 0, student_attention(model, mode, hybrid, drops)));  // [B, T, V]
 }
 
 }  // namespace lincat::train

@@ -5,10 +5,16 @@
 #pragma once
 #include <torch/torch.h>
 
+#include "lincat/model/decoder.h"
 #include "lincat/model/model.h"
 #include "lincat/train/schedules.h"
 
 namespace lincat::train {
+
+// The attention of every layer in stage 2: `mode` with settings `hybrid`, the heads `drops` marks
+// in linear mode. `model`, `hybrid` and `drops` must outlive it.
+LayerAttention student_attention(const Model& model, attention::Mode mode, const attention::HybridConfig& hybrid,
+                                 const DropPlan& drops);
 
 // ids [B, T] -> logits [B, T, V] (float32). Every layer's attention runs in `mode` with the
 // hybrid settings `hybrid` (SSD may shrink the window), except the heads `drops` marks, which run

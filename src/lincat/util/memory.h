@@ -20,4 +20,14 @@ uint64_t saturating_sum(std::initializer_list<uint64_t> terms);
 // "12.5 GiB"; "more than 17179869184 GiB" for a saturated size.
 std::string gib_text(uint64_t bytes);
 
+// "5GB" (10^9), "24GiB" (2^30), "512MiB", "1.5TB", "4096" (bytes); units B, KB, MB, GB, TB and
+// KiB ... TiB, any case. Throws UserError "<flag> '<text>': ..." for anything else or zero.
+uint64_t parse_byte_size(const std::string& text, const std::string& flag);
+
+// The process's peak resident memory (VmHWM of /proc/self/status; 0 where unreadable).
+uint64_t peak_resident_bytes();
+// Starts a new peak: the kernel's VmHWM is reset to the current resident size (Linux >= 4.0).
+// Returns false where unsupported; peak_resident_bytes() then keeps the lifetime peak.
+bool reset_peak_resident();
+
 }  // namespace lincat

@@ -101,8 +101,9 @@ int run_eval(const EvalFlags& flags) {
     mode_names.push_back(attention::mode_name(mode));
   }
   for (const eval::Task& task : tasks) run.tasks.push_back(&task);
+  const std::string dtype = dtype_name(model->dtype);  // what --dtype (default auto) resolved to
   run.config = {{"model", "lincat"},
-                {"model_args", "pretrained=" + flags.model.directory + ",dtype=" + flags.model.dtype +
+                {"model_args", "pretrained=" + flags.model.directory + ",dtype=" + dtype +
                                    ",attention=" + mode_names[0].get<std::string>() + ",add_bos=" + flags.tasks.add_bos},
                 {"model_name", flags.model.directory},
                 {"attention", mode_names},
@@ -110,7 +111,7 @@ int run_eval(const EvalFlags& flags) {
                 {"num_fewshot", flags.tasks.num_fewshot},
                 {"data_dir", flags.tasks.data_dir},
                 {"device", flags.model.device},
-                {"dtype", flags.model.dtype},
+                {"dtype", dtype},
                 {"texts", flags.texts},
                 {"perplexity_window", window},
                 {"perplexity_stride", stride},

@@ -88,25 +88,20 @@ std::string message_with_flag(const CLI::App& app, const SettingError& error) {
   return error.what();
 }
 
-namespace {
-
-std::string flag_of(const attention::HybridSetting& setting) { return flag_of_setting(setting.name); }
-
-}  // namespace
 
 std::vector<std::string> HybridFlags::flag_names() {
   std::vector<std::string> out;
-  for (const attention::HybridSetting& setting : attention::hybrid_settings()) out.push_back(flag_of(setting));
+  for (const attention::HybridSetting& setting : attention::hybrid_settings()) out.push_back(flag_of_setting(setting.name));
   return out;
 }
 
 void HybridFlags::add_to(CLI::App& command) {
   for (const attention::HybridSetting& setting : attention::hybrid_settings()) {
     if (setting.number) {
-      command.add_option(flag_of(setting), config.*setting.number, setting.help)->capture_default_str();
+      command.add_option(flag_of_setting(setting.name), config.*setting.number, setting.help)->capture_default_str();
     } else {
       names[setting.name] = setting.text(config);
-      command.add_option(flag_of(setting), names[setting.name], setting.help)->capture_default_str();
+      command.add_option(flag_of_setting(setting.name), names[setting.name], setting.help)->capture_default_str();
     }
   }
 }
@@ -119,7 +114,7 @@ attention::HybridConfig HybridFlags::settings() const {
       if (setting.set_text && given != names.end()) setting.set_text(out, given->second);
       attention::check_setting(setting, out);
     } catch (const UserError& e) {
-      throw UserError(flag_of(setting) + ": " + e.what());
+      throw UserError(flag_of_setting(setting.name) + ": " + e.what());
     }
   }
   return out;

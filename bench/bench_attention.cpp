@@ -12,7 +12,7 @@
 #include <thread>
 #include <vector>
 
-#include "bench/peak_memory.h"
+#include "lincat/util/memory.h"
 #include "lincat/attention/chunked.h"
 #include "lincat/attention/reference.h"
 #include "lincat/util/allocator.h"
@@ -125,11 +125,11 @@ struct Timing {
 
 // Best of `repetitions` runs; the first also measures the peak memory it adds, from a trimmed heap.
 Timing time_and_peak(int repetitions, int64_t input_output_bytes, const std::function<void()>& run) {
-  release_free_memory();
-  const int64_t before = resident_memory_bytes();
-  reset_peak_memory();
+  reset_peak_resident();  // from a trimmed heap
+  const auto before = static_cast<int64_t>(resident_bytes());
   Timing timing{seconds_of(run), 0};
-  timing.peak_extra_bytes = std::max<int64_t>(0, peak_memory_bytes() - before - input_output_bytes);
+  timing.peak_extra_bytes =
+      std::max<int64_t>(0, static_cast<int64_t>(peak_resident_bytes()) - before - input_output_bytes);
   for (int r = 1; r < repetitions; ++r) timing.seconds = std::min(timing.seconds, seconds_of(run));
   return timing;
 }

@@ -8,7 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <unistd.h>
 
-#include "bench/peak_memory.h"
+#include "lincat/util/memory.h"
 #include "lincat/model/converted_model.h"
 #include "lincat/model/decoder.h"
 #include "lincat/model/random_model.h"
@@ -33,14 +33,14 @@ struct Phase {
 
 Phase measure(const std::string& name, int repetitions, const std::function<void()>& run) {
   run();  // warm-up
-  reset_peak_memory();
+  reset_peak_resident();
   Phase phase{name, 1e300, 0};
   for (int i = 0; i < repetitions; ++i) {
     const auto start = Clock::now();
     run();
     phase.seconds = std::min(phase.seconds, std::chrono::duration<double>(Clock::now() - start).count());
   }
-  phase.peak_bytes = peak_memory_bytes();
+  phase.peak_bytes = static_cast<int64_t>(peak_resident_bytes());
   return phase;
 }
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The GPU check (docs/SCALING.md): on a machine with a CUDA GPU and PyTorch installed (pip torch),
-# builds lincat against that PyTorch's libtorch into build-cuda, runs the CUDA-labelled tests, then
+# builds lincat against that PyTorch's libtorch into build-cuda, runs the CUDA-labelled tests (the
+# attention forms on the GPU in float32 and bfloat16, the NCCL process group in one process), then
 # a 1B-shape (Llama-3.2-1B, bfloat16) stage-1 and stage-2 step whose peak GPU memory (sampled with
 # nvidia-smi) is compared with `lincat plan`, and prints a summary. Results go to $OUT (default
 # ./device_check_out). Usage: scripts/device_check.sh [--skip-build]
@@ -30,6 +31,7 @@ lincat=build-cuda/lincat
 
 ctest --test-dir build-cuda -L cuda --output-on-failure > "$out/ctest_cuda.log" 2>&1
 say "cuda tests: $(grep -E 'tests passed|tests failed' "$out/ctest_cuda.log" | tail -1)"
+grep -E '^ *[0-9]+/[0-9]+ Test' "$out/ctest_cuda.log" | tee -a "$summary"
 
 # A 1B-shape step of each stage on 512 tokens of real text, peak GPU memory against the plan.
 work=$(mktemp -d)

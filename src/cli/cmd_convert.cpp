@@ -56,7 +56,7 @@ int run_convert(const ConvertFlags& flags) {
   const std::string config_path = (std::filesystem::path(flags.model.directory) / "config.json").string();
   if (std::filesystem::exists(config_path)) {
     use_threads_for(io::load_model_config(config_path).hidden_size,
-                    options.recipe.data.micro_batch * options.recipe.data.sequence_length);
+                    train::micro_batch_sequences(options.recipe, 1) * options.recipe.data.sequence_length);
     // The memory plan, before anything is allocated (`lincat plan` prints it in full).
     train::validate(options.recipe);
     std::optional<plan::MemoryPlan> plan;

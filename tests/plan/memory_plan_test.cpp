@@ -52,9 +52,12 @@ TEST(MemoryPlan, Llama3_8bStage1At2048TokensFitsA24GbGpu) {
 TEST(MemoryPlan, Llama3_8bStage2At1024TokensPerMicroBatchFitsA40GbGpu) {
   PlanInputs in = gpu_inputs("llama-3-8b", 40ull * 1000 * 1000 * 1000);
   in.recipe.data.sequence_length = 1024;
-  in.recipe.data.micro_batch = 1;
+  in.recipe.data.tokens_per_step = 8192;
+  in.recipe.data.micro_batch = 4;  // stage 1; stage 2 takes its own
+  in.recipe.stage2.micro_batch_tokens = 1024;
   const MemoryPlan plan = lincat::plan::plan_memory(in);
-  EXPECT_EQ(lincat::plan::micro_batch_tokens(in.recipe), 1024);
+  EXPECT_EQ(lincat::plan::micro_batch_tokens(in.recipe, 1), 4096);
+  EXPECT_EQ(lincat::plan::micro_batch_tokens(in.recipe, 2), 1024);
   EXPECT_LE(phase_total(plan, "stage 2"), in.device_memory);
   EXPECT_TRUE(plan.fits()) << lincat::plan::plan_table(plan);
 }
@@ -84,6 +87,20 @@ TEST(MemoryPlan, SmallerMicroBatchesAndSequencesNeedLess) {
   EXPECT_GT(phase_total(lincat::plan::plan_memory(in), "stage 2"), shorter);
 }
 
+TEST(MemoryPlan, Stage2MicroBatchTokensShrinkOnlyStage2) {
+  PlanInputs in = gpu_inputs("llama-3.2-1b", 80 * kGiB);
+  in.recipe.data.sequence_length = 1024;
+  in.recipe.data.tokens_per_step = 8192;
+  in.recipe.data.micro_batch = 4;
+  const MemoryPlan four = lincat::plan::plan_memory(in);
+  in.recipe.stage2.micro_batch_tokens = 1024;
+  const MemoryPlan one = lincat::plan::plan_memory(in);
+  EXPECT_EQ(phase_total(one, "stage 1"), phase_total(four, "stage 1"));
+  EXPECT_LT(phase_total(one, "stage 2"), phase_total(four, "stage 2"));
+  EXPECT_NE(lincat::plan::plan_table(one).find("4096 in stage 1 and 1024 in stage 2"), std::string::npos)
+      << lincat::plan::plan_table(one);
+}
+
 // Applies every "--set key=value" of an advice line to `recipe`.
 void apply_advice(const std::string& advice, lincat::train::Recipe& recipe) {
   for (size_t at = advice.find("--set "); at != std::string::npos; at = advice.find("--set ", at + 1)) {
@@ -104,8 +121,10 @@ TEST(MemoryPlan, AdviceNamesSettingsThatMakeThePhaseFit) {
     for (const std::string& advice : plan.advice) {
       if (advice.rfind("stage 2:", 0) == 0) stage2 = advice;
     }
-    ASSERT_NE(stage2.find("--set data.micro_batch=1"), std::string::npos) << stage2;
+    ASSERT_NE(stage2.find("--set stage2.micro_batch_tokens="), std::string::npos) << stage2;
     apply_advice(stage2, in.recipe);
+    EXPECT_EQ(lincat::train::micro_batch_sequences(in.recipe, 2), 1) << stage2;  // one sequence, at any length
+    EXPECT_EQ(in.recipe.stage2.micro_batch_tokens, in.recipe.data.sequence_length) << stage2;
     EXPECT_LE(phase_total(lincat::plan::plan_memory(in), "stage 2"), in.device_memory) << stage2;
     if (gib == 19) {  // checkpointing alone is not enough here: shorter sequences, the longest that fits
       ASSERT_NE(stage2.find("data.sequence_length="), std::string::npos) << stage2;

@@ -153,6 +153,38 @@ TEST(TrainConvert, StoppedAndResumedRunEndsBitwiseIdentical) {
   }
 }
 
+// stage2.micro_batch_tokens splits stage 2's steps into forward passes of that many tokens: the
+// same losses and gradient norms per step as one pass (float32 rounding apart), stage 1 untouched.
+TEST(TrainConvert, Stage2MicroBatchTokensAccumulateTheSameSteps) {
+  const Fixture& f = fixture();
+  // 2 sequences of 64 tokens per step; a large clip_norm logs the gradient norm without clipping.
+  const std::string flags = "--stage1-steps 2 --stage2-steps 3 --set stage2.clip_norm=1000 --set stage2.kl_weight=0.5";
+  const std::string whole = f.dir.file("mb-whole"), split = f.dir.file("mb-split");
+  const auto one = run_lincat(f.convert("lolcats", whole, flags + " --set stage2.micro_batch_tokens=128"));
+  ASSERT_EQ(one.exit_code, 0) << one.err;
+  EXPECT_NE(one.out.find("stage 1 takes 1, stage 2 2"), std::string::npos) << one.out;
+  const auto two = run_lincat(f.convert("lolcats", split, flags + " --set stage2.micro_batch_tokens=64"));
+  ASSERT_EQ(two.exit_code, 0) << two.err;
+  EXPECT_NE(two.out.find("stage 1 takes 1, stage 2 1"), std::string::npos) << two.out;
+  const auto a = lines_of(whole + "/train_log.jsonl"), b = lines_of(split + "/train_log.jsonl");
+  ASSERT_EQ(a.size(), b.size());
+  int stage2_lines = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    const auto x = nlohmann::json::parse(a[i]), y = nlohmann::json::parse(b[i]);
+    if (x.value("stage", 0) != 2 || !x.contains("grad_norm")) continue;
+    ++stage2_lines;
+    for (const char* field : {"loss", "cross_entropy", "kl", "grad_norm"}) {
+      const double u = x.at(field).get<double>(), v = y.at(field).get<double>();
+      EXPECT_NEAR(u, v, 1e-5 * std::abs(u)) << field << ", log line " << i;
+    }
+  }
+  EXPECT_EQ(stage2_lines, 3);
+  const auto bad = run_lincat(f.convert("lolcats", f.dir.file("mb-bad"), flags + " --set stage2.micro_batch_tokens=100"));
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("stage2.micro_batch_tokens must be a multiple of data.sequence_length (64)"), std::string::npos)
+      << bad.err;
+}
+
 TEST(TrainConvert, SigintWritesACheckpointToResumeFrom) {
   const Fixture& f = fixture();
   const std::string out = f.dir.file("sigint"), err = f.dir.file("sigint.err");

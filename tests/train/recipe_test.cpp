@@ -90,6 +90,23 @@ TEST(TrainRecipe, StepsComeFromTheTokenBudget) {
   EXPECT_EQ(stage_steps(r.stage1, r.data), 7);
 }
 
+TEST(TrainRecipe, Stage2MicroBatchTokensSetOnlyStage2sForwardPasses) {
+  Recipe r = load_recipe("lolcats");
+  r.data.sequence_length = 1024;
+  r.data.tokens_per_step = 8192;
+  r.data.micro_batch = 4;
+  EXPECT_EQ(micro_batch_sequences(r, 1), 4);
+  EXPECT_EQ(micro_batch_sequences(r, 2), 4);  // 0: as stage 1
+  apply_override(r, "stage2.micro_batch_tokens=2048");
+  EXPECT_EQ(micro_batch_sequences(r, 1), 4);
+  EXPECT_EQ(micro_batch_sequences(r, 2), 2);
+  r.stage2.micro_batch_tokens = 65536;  // at most a step's sequences
+  EXPECT_EQ(micro_batch_sequences(r, 2), 8);
+  EXPECT_EQ(load_recipe("lolcats").stage2.micro_batch_tokens, 0);
+  r.stage2.micro_batch_tokens = 1500;
+  EXPECT_TRUE(contains(user_error_message([&] { validate(r); }), "stage2.micro_batch_tokens must be a multiple"));
+}
+
 TEST(TrainRecipe, BadInputIsReportedWithFileLineOrFlag) {
   test::TempDir dir;
   test::write_bytes(dir.file("bad.yaml"), "stage1:\n  steps: 3\n  learnin_rate: 0.1\n");

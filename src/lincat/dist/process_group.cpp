@@ -41,6 +41,7 @@ struct Group::Impl {
   std::function<Work(std::vector<at::Tensor>&, int root)> broadcast;
   std::function<Work()> barrier;
   std::chrono::milliseconds timeout{0};
+  std::string backend;
 };
 
 namespace {
@@ -63,7 +64,7 @@ Group::Group() = default;
 
 Group::Group(const Settings& settings) : settings_(settings) {
   validate(settings_);
-  if (!settings_.distributed()) return;
+  if (!settings_.distributed() && !settings_.connect_alone) return;
   auto impl = std::make_unique<Impl>();
   impl->timeout = std::chrono::milliseconds(static_cast<int64_t>(settings_.timeout_seconds * 1000));
   const std::string where = settings_.master_addr + ":" + std::to_string(settings_.master_port);
@@ -81,6 +82,7 @@ Group::Group(const Settings& settings) : settings_(settings) {
       nccl_options->timeout = impl->timeout;
       bind(*impl, c10::make_intrusive<c10d::ProcessGroupNCCL>(impl->store, settings_.rank, settings_.world_size,
                                                                nccl_options));
+      impl->backend = "nccl";
     }
 #endif
     if (!impl->all_reduce) {
@@ -98,6 +100,7 @@ Group::Group(const Settings& settings) : settings_(settings) {
       gloo_options->threads = 2;
       bind(*impl, c10::make_intrusive<c10d::ProcessGroupGloo>(impl->store, settings_.rank, settings_.world_size,
                                                               gloo_options));
+      impl->backend = "gloo";
     }
   } catch (const std::exception& e) {
     throw UserError("rank " + std::to_string(settings_.rank) + " of " + std::to_string(settings_.world_size) +
@@ -110,6 +113,8 @@ Group::Group(const Settings& settings) : settings_(settings) {
 }
 
 Group::~Group() = default;
+
+std::string Group::backend() const { return impl_ ? impl_->backend : "none"; }
 
 namespace {
 

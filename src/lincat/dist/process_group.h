@@ -9,6 +9,7 @@
 #include <ATen/core/Tensor.h>
 
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "lincat/dist/settings.h"
@@ -29,6 +30,8 @@ class Group {
   bool distributed() const { return settings_.distributed(); }
   bool writes_outputs() const { return settings_.writes_outputs(); }
   const Settings& settings() const { return settings_; }
+  // "nccl" or "gloo" once connected; "none" for a single process.
+  std::string backend() const;
 
   // Sums the tensors across ranks, in place, through one flat buffer per dtype. Undefined
   // tensors are not allowed; all ranks pass the same shapes in the same order.

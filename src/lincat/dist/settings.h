@@ -15,6 +15,9 @@ struct Settings {
   int master_port = 29500;
   double timeout_seconds = 300;  // rendezvous and every collective; a dead peer is reported sooner
   bool gpu = false;              // tensors on CUDA: NCCL when libtorch has it (LINCAT_WITH_NCCL)
+  // Form the c10d group even with a world size of 1, so that one process can check a transport
+  // (NCCL on a machine's only GPU: scripts/device_check.sh). Runs never set it.
+  bool connect_alone = false;
 
   bool distributed() const { return world_size > 1; }
   bool writes_outputs() const { return rank == 0; }

@@ -90,7 +90,7 @@ std::shared_ptr<Model> assemble_converted(const Model& original, const attention
     }
     if (!imported.tensor.is_floating_point()) throw UserError(imported.origin + " is not a floating-point tensor");
     check_finite(imported.origin, slot.name, imported.tensor);
-    *slot.tensor = imported.tensor.to(model->device, model->dtype);
+    *slot.tensor = imported.tensor.to(model->device, slot_dtype(slot, model->dtype));
     used.insert(slot.name);
   }
   std::vector<std::string> unexpected;

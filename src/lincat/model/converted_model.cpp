@@ -3,7 +3,6 @@
 #include <unistd.h>
 
 #include <filesystem>
-#include <set>
 
 #include "lincat/attention/feature_map.h"
 #include "lincat/io/hf_config.h"
@@ -37,7 +36,7 @@ std::shared_ptr<Model> convert_init(const Model& original, const attention::Hybr
   auto converted = std::make_shared<Model>(original);
   converted->config.hybrid = hybrid;
   converted->config.default_mode = default_mode;
-  const auto options = at::TensorOptions().dtype(original.dtype).device(original.device);
+  const auto options = at::TensorOptions().dtype(trained_dtype(original.dtype)).device(original.device);
   for (LayerWeights& layer : converted->weights.layers) {
     layer.hybrid = attention::make_identity_weights(original.config.num_heads, original.config.head_dim, hybrid, options);
   }
@@ -53,18 +52,13 @@ void save_model(const Model& model, const std::string& directory) {
   }
 
   // The pretrained weights go back in the dtype they came in (a bfloat16 model stays bfloat16);
-  // the trained tensors (feature maps, mixing logits, LoRA) keep their float32 precision.
+  // the trained tensors (feature maps, mixing logits, LoRA) keep their precision (float32 masters
+  // of a 16-bit model: trained_dtype).
   const at::ScalarType source = source_dtype(model);
-  ModelConfig base = model.config;
-  base.hybrid.reset();
-  base.lora.reset();
-  ModelWeights base_table = model.weights;
-  std::set<std::string> pretrained;
-  for (const TensorSlot& slot : tensor_slots(base, base_table)) pretrained.insert(slot.name);
   ModelWeights weights = model.weights;  // shares storage; tensor_slots needs a mutable table
   std::vector<std::pair<std::string, at::Tensor>> tensors;
   for (const TensorSlot& slot : tensor_slots(model.config, weights)) {
-    tensors.emplace_back(slot.name, pretrained.count(slot.name) ? slot.tensor->to(source) : *slot.tensor);
+    tensors.emplace_back(slot.name, slot.trained ? *slot.tensor : slot.tensor->to(source));
   }
   io::save_checkpoint(directory, tensors);
 

@@ -17,7 +17,9 @@ at::Tensor linear_with_lora(const at::Tensor& x, const at::Tensor& weight, const
   // Dropout only while a graph is recorded, so that evaluation and inference never drop.
   const bool drop = lora.dropout > 0 && at::GradMode::is_enabled();
   const at::Tensor input = drop ? at::dropout(x, lora.dropout, /*train=*/true) : x;
-  return base + lora.scale * at::linear(at::linear(input, lora.a), lora.b);
+  // A and B may be float32 masters of a 16-bit model (trained_dtype): cast at use.
+  const at::ScalarType dtype = x.scalar_type();
+  return base + lora.scale * at::linear(at::linear(input, lora.a.to(dtype)), lora.b.to(dtype));
 }
 
 QueryKeyValue project_qkv(const Model& model, const LayerWeights& w, const at::Tensor& x, int64_t start) {

@@ -98,8 +98,8 @@ std::shared_ptr<const Model> load_model(const std::string& directory, const Load
     const auto [file, info] = checkpoint.find(slot.name);
     const at::Tensor stored = io::tensor_from_file(file, *info);  // zero-copy view of the mapping
     io::check_finite(file->path(), slot.name, stored);
-    // The one copy: only when the compute dtype or device differs from the file.
-    *slot.tensor = stored.to(options.device, model->dtype);
+    // The one copy: only when the dtype or device differs from the file.
+    *slot.tensor = stored.to(options.device, slot_dtype(slot, model->dtype));
   }
   if (config.tie_word_embeddings) model->weights.lm_head = model->weights.embed_tokens;
   set_lora_scales(config, model->weights);
@@ -124,6 +124,14 @@ torch::Device parse_device(const std::string& text, const std::string& setting) 
 
 at::ScalarType source_dtype(const Model& model) {
   return model.stored_dtype == at::ScalarType::Undefined ? model.dtype : model.stored_dtype;
+}
+
+at::ScalarType trained_dtype(at::ScalarType compute) {
+  return compute == at::kBFloat16 || compute == at::kHalf ? at::kFloat : compute;
+}
+
+at::ScalarType slot_dtype(const TensorSlot& slot, at::ScalarType compute) {
+  return slot.trained ? trained_dtype(compute) : compute;
 }
 
 at::ScalarType parse_dtype(const std::string& text, const std::string& setting) {

@@ -1,4 +1,5 @@
-// A loaded model: configuration plus weights on one device in one dtype. Inference never changes
+// A loaded model: configuration plus weights on one device, the pretrained weights in the compute
+// dtype and the trained ones in trained_dtype(dtype) (see there). Inference never changes
 // it: all per-sequence state lives in a DecodeState passed to the forward pass, and commands hold
 // it as shared_ptr<const Model>. Training is the one writer: it adds LoRA adapters (train/lora.h)
 // and trains feature maps, mixing logits and adapters in place (requires_grad).
@@ -46,6 +47,14 @@ torch::Device parse_device(const std::string& text, const std::string& setting =
 // The dtype the pretrained weights were stored in (what merge and convert write them back in);
 // the compute dtype for a model not read from files.
 at::ScalarType source_dtype(const Model& model);
+
+// The dtype of the tensors a conversion trains (feature maps, mixing logits, LoRA) when the model
+// computes in `compute`: float32 master copies for a 16-bit model, so that small updates are not
+// rounded away (they are cast to the compute dtype where they are used; their gradients and AdamW
+// state are float32 too); the compute dtype otherwise (float32, or float64 in the tests).
+at::ScalarType trained_dtype(at::ScalarType compute);
+// The dtype `slot`'s tensor lives in for a model computing in `compute`.
+at::ScalarType slot_dtype(const TensorSlot& slot, at::ScalarType compute);
 
 // "float32" / "bfloat16" / "float16", "auto" -> Undefined (see LoadOptions); SettingError naming
 // `setting` otherwise.

@@ -11,14 +11,14 @@ void add_hybrid_slots(const ModelConfig& c, const std::string& prefix, attention
   const attention::HybridConfig& h = *c.hybrid;
   const int64_t H = c.num_heads, d = c.head_dim, f = h.feature_dim;
   if (attention::has_projection(h.feature_map)) {
-    slots.push_back({prefix + "feature_map_q.weight", {H, d, f}, &w.feature_q});
-    slots.push_back({prefix + "feature_map_k.weight", {H, d, f}, &w.feature_k});
+    slots.push_back({prefix + "feature_map_q.weight", {H, d, f}, &w.feature_q, true});
+    slots.push_back({prefix + "feature_map_k.weight", {H, d, f}, &w.feature_k, true});
   }
   if (attention::has_bias(h.feature_map)) {
-    slots.push_back({prefix + "feature_map_q.bias", {H, f}, &w.bias_q});
-    slots.push_back({prefix + "feature_map_k.bias", {H, f}, &w.bias_k});
+    slots.push_back({prefix + "feature_map_q.bias", {H, f}, &w.bias_q, true});
+    slots.push_back({prefix + "feature_map_k.bias", {H, f}, &w.bias_k, true});
   }
-  slots.push_back({prefix + "mixing_logit", {H}, &w.mixing_logit});
+  slots.push_back({prefix + "mixing_logit", {H}, &w.mixing_logit, true});
 }
 
 // The projections LoRA can target, once: Hugging Face name, module, base weight, adapter and
@@ -63,8 +63,8 @@ void add_lora_slots(const ModelConfig& c, const std::string& prefix, LayerWeight
     const Projection& p = projection(target);
     LoraAdapter& adapter = layer.lora.*p.adapter;
     const std::string name = prefix + p.module + target;
-    slots.push_back({name + ".lora_A.weight", {r, p.in(c)}, &adapter.a});
-    slots.push_back({name + ".lora_B.weight", {p.out(c), r}, &adapter.b});
+    slots.push_back({name + ".lora_A.weight", {r, p.in(c)}, &adapter.a, true});
+    slots.push_back({name + ".lora_B.weight", {p.out(c), r}, &adapter.b, true});
   }
 }
 

@@ -49,6 +49,7 @@ struct TensorSlot {
   std::string name;            // Hugging Face state_dict name
   std::vector<int64_t> shape;  // expected shape
   at::Tensor* tensor;          // where it lives
+  bool trained = false;        // added by the conversion and trained: feature maps, mixing logits, LoRA
 };
 
 // Every tensor of the model, in checkpoint order, including a converted model's hybrid tensors

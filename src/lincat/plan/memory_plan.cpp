@@ -36,11 +36,12 @@ struct Shape {
   uint64_t e;                  // compute bytes per element
 };
 
-Shape shape_of(const PlanInputs& in) {
+// The shape of a forward pass in `stage` (its micro-batch: stage2.micro_batch_tokens in stage 2).
+Shape shape_of(const PlanInputs& in, int stage) {
   const ModelConfig& m = in.model;
   const attention::HybridConfig& h = in.recipe.attention;
   const uint64_t T = u(in.recipe.data.sequence_length);
-  const uint64_t B = u(micro_batch_tokens(in.recipe)) / std::max<uint64_t>(T, 1);
+  const uint64_t B = u(train::micro_batch_sequences(in.recipe, stage));
   return {B, T, B * T,
           u(m.hidden_size), u(m.intermediate_size), u(m.vocab_size), u(m.num_layers),
           u(m.num_heads), u(m.num_kv_heads), u(m.head_dim),
@@ -163,11 +164,11 @@ MemoryParts merge_parts(const PlanInputs& in, uint64_t frozen) {
 }
 
 std::vector<PhasePlan> phases_of(const PlanInputs& in) {
-  const Shape s = shape_of(in);
+  const Shape s = shape_of(in, 1), s2 = shape_of(in, 2);
   const uint64_t frozen = parameter_bytes(in.model, in.compute_bytes);
   return {{"load", true, load_parts(in, frozen)},
           {"stage 1", stage_steps(in.recipe.stage1, in.recipe.data) > 0, stage1_parts(in, s, frozen)},
-          {"stage 2", stage_steps(in.recipe.stage2, in.recipe.data) > 0, stage2_parts(in, s, frozen)},
+          {"stage 2", stage_steps(in.recipe.stage2, in.recipe.data) > 0, stage2_parts(in, s2, frozen)},
           {"eval", true, eval_parts(in, s, frozen)},
           {"merge", true, merge_parts(in, frozen)}};
 }
@@ -199,30 +200,44 @@ std::string advice_for(const PlanInputs& in, const PhasePlan& phase) {
   }
   if (name == "load" || name == "merge") return name + ": needs " + gib_text(phase.parts.total()) + "; a device with more memory is needed";
   PlanInputs trial = in;
-  std::string sets;  // the changes so far, as --set flags
-  const auto fits_with = [&](const std::string& change) {
-    sets += (sets.empty() ? "--set " : " --set ") + change;
+  std::vector<std::pair<std::string, std::string>> changes;  // settings changed so far, in order
+  const auto fits_with = [&](const std::string& key, const std::string& value) {
+    const auto same_key = [&key](const auto& change) { return change.first == key; };
+    const auto found = std::find_if(changes.begin(), changes.end(), same_key);
+    if (found != changes.end()) found->second = value;
+    else changes.emplace_back(key, value);
     return phase_total(trial, name) <= in.device_memory;
   };
-  const auto advice = [&] { return name + ": " + sets + " (" + gib_text(phase_total(trial, name)) + ")"; };
-  if (trial.recipe.data.micro_batch > 1) {
-    trial.recipe.data.micro_batch = 1;
-    if (fits_with("data.micro_batch=1")) return advice();
+  const auto advice = [&] {
+    std::string sets;
+    for (const auto& [key, value] : changes) sets += (sets.empty() ? "--set " : " --set ") + key + "=" + value;
+    return name + ": " + sets + " (" + gib_text(phase_total(trial, name)) + ")";
+  };
+  const bool stage2 = name == "stage 2";
+  train::Recipe& r = trial.recipe;
+  if (stage2 && train::micro_batch_sequences(r, 2) > 1) {
+    r.stage2.micro_batch_tokens = r.data.sequence_length;
+    if (fits_with("stage2.micro_batch_tokens", std::to_string(r.stage2.micro_batch_tokens))) return advice();
+  } else if (!stage2 && r.data.micro_batch > 1) {
+    r.data.micro_batch = 1;
+    if (fits_with("data.micro_batch", "1")) return advice();
   }
-  if (name == "stage 2" && !trial.recipe.stage2.gradient_checkpointing) {
-    trial.recipe.stage2.gradient_checkpointing = true;
-    if (fits_with("stage2.gradient_checkpointing=true")) return advice();
+  if (stage2 && !r.stage2.gradient_checkpointing) {
+    r.stage2.gradient_checkpointing = true;
+    if (fits_with("stage2.gradient_checkpointing", "true")) return advice();
   }
-  if (name == "stage 2" && (trial.recipe.stage2.loss_chunk_tokens == 0 || trial.recipe.stage2.loss_chunk_tokens > 256)) {
-    trial.recipe.stage2.loss_chunk_tokens = 256;
-    if (fits_with("stage2.loss_chunk_tokens=256")) return advice();
+  if (stage2 && (r.stage2.loss_chunk_tokens == 0 || r.stage2.loss_chunk_tokens > 256)) {
+    r.stage2.loss_chunk_tokens = 256;
+    if (fits_with("stage2.loss_chunk_tokens", "256")) return advice();
   }
-  const std::string before_length = sets;
-  while (trial.recipe.data.sequence_length > 128) {
-    trial.recipe.data.sequence_length /= 2;
-    trial.recipe.data.tokens_per_step = std::max(trial.recipe.data.tokens_per_step, trial.recipe.data.sequence_length);
-    sets = before_length;
-    if (fits_with("data.sequence_length=" + std::to_string(trial.recipe.data.sequence_length))) return advice();
+  while (r.data.sequence_length > 128) {
+    r.data.sequence_length /= 2;
+    r.data.tokens_per_step = std::max(r.data.tokens_per_step, r.data.sequence_length);
+    if (stage2 && r.stage2.micro_batch_tokens > 0) {  // still one sequence per forward pass
+      r.stage2.micro_batch_tokens = r.data.sequence_length;
+      fits_with("stage2.micro_batch_tokens", std::to_string(r.stage2.micro_batch_tokens));
+    }
+    if (fits_with("data.sequence_length", std::to_string(r.data.sequence_length))) return advice();
   }
   return name + ": does not fit even with one sequence of 128 tokens per micro-batch; a device with more memory is needed";
 }
@@ -241,10 +256,8 @@ uint64_t MemoryParts::total() const {
 
 uint64_t MemoryPlan::peak() const { return peak_of(phases); }
 
-int64_t micro_batch_tokens(const train::Recipe& recipe) {
-  const int64_t T = std::max<int64_t>(1, recipe.data.sequence_length);
-  const int64_t per_step = std::max<int64_t>(1, recipe.data.tokens_per_step / T);
-  return std::max<int64_t>(1, std::min(recipe.data.micro_batch, per_step)) * T;
+int64_t micro_batch_tokens(const train::Recipe& recipe, int stage) {
+  return train::micro_batch_sequences(recipe, stage) * std::max<int64_t>(1, recipe.data.sequence_length);
 }
 
 uint64_t stage1_trainable_elements(const ModelConfig& model, const train::Recipe& recipe) {
@@ -308,8 +321,9 @@ std::string plan_table(const MemoryPlan& plan) {
   out << "model: " << in.model.architecture << ", " << in.model.parameter_count() << " parameters, weights in "
       << (in.compute_bytes == 2 ? "16-bit" : "float32") << " (checkpoint " << (in.stored_bytes == 2 ? "16-bit" : "float32")
       << ")\n"
-      << "recipe: " << in.recipe.name << ", " << micro_batch_tokens(in.recipe) << " tokens per micro-batch ("
-      << in.recipe.data.sequence_length << " per sequence), " << in.recipe.data.tokens_per_step << " per step\n\n";
+      << "recipe: " << in.recipe.name << ", tokens per micro-batch " << micro_batch_tokens(in.recipe, 1) << " in stage 1 and "
+      << micro_batch_tokens(in.recipe, 2) << " in stage 2 (" << in.recipe.data.sequence_length << " per sequence), "
+      << in.recipe.data.tokens_per_step << " per step\n\n";
   const char* header[] = {"phase", "frozen", "trainable", "optimizer", "activations", "logits+loss", "workspace", "total GiB"};
   char line[256];
   std::snprintf(line, sizeof line, "%-8s %9s %9s %9s %11s %11s %9s %9s\n", header[0], header[1], header[2], header[3],
@@ -339,7 +353,9 @@ nlohmann::json plan_json(const MemoryPlan& plan) {
   }
   return {{"device", plan.inputs.cuda ? "cuda" : "cpu"}, {"device_memory", plan.inputs.device_memory},
           {"compute_bytes", plan.inputs.compute_bytes}, {"stored_bytes", plan.inputs.stored_bytes},
-          {"micro_batch_tokens", micro_batch_tokens(plan.inputs.recipe)}, {"phases", phases},
+          {"micro_batch_tokens", {{"stage1", micro_batch_tokens(plan.inputs.recipe, 1)},
+                                  {"stage2", micro_batch_tokens(plan.inputs.recipe, 2)}}},
+          {"phases", phases},
           {"peak", plan.peak()}, {"fits", plan.fits()}, {"advice", plan.advice}};
 }
 

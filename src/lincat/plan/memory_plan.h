@@ -51,9 +51,8 @@ struct MemoryPlan {
   bool fits() const { return peak() <= inputs.device_memory; }
 };
 
-// Tokens of one forward pass: sequences per micro-batch (data.micro_batch, at most a step's) x
-// data.sequence_length.
-int64_t micro_batch_tokens(const train::Recipe& recipe);
+// Tokens of one forward pass in `stage` (1 or 2): train::micro_batch_sequences x data.sequence_length.
+int64_t micro_batch_tokens(const train::Recipe& recipe, int stage);
 
 // Elements the conversion trains in stage 1 (feature maps, mixing logits) and stage 2 (LoRA, and
 // the feature maps when stage2.train_feature_maps).

@@ -15,11 +15,6 @@ namespace {
 
 using nlohmann::json;
 
-bool is_trainable_name(const std::string& name) {
-  return name.find(".feature_map_") != std::string::npos || name.find(".mixing_logit") != std::string::npos ||
-         name.find(".lora_") != std::string::npos;
-}
-
 json state_to_json(const TrainingState& s) {
   // best_eval is infinite until the first evaluation; JSON has no infinity.
   return {{"stage", s.stage},
@@ -56,7 +51,7 @@ TrainingState state_from_json(const json& j) {
 std::vector<NamedParameter> trainable_tensors(Model& model) {
   std::vector<NamedParameter> out;
   for (const TensorSlot& slot : tensor_slots(model.config, model.weights)) {
-    if (is_trainable_name(slot.name)) out.push_back({slot.name, *slot.tensor});
+    if (slot.trained) out.push_back({slot.name, *slot.tensor});
   }
   return out;
 }

@@ -45,7 +45,8 @@ struct StageInputs {
   const Model& teacher;
   const DataSplit& data;
   BatchOrder& order;
-  int64_t micro_batch = 1;
+  int64_t micro_batch = 1;         // sequences per forward pass in stage 1
+  int64_t stage2_micro_batch = 1;  // and in stage 2 (stage2.micro_batch_tokens)
   dist::Group& group;
   // Stage 1 layer parallel: each rank takes the whole batch and its block of layers.
   bool layer_parallel = false;
@@ -132,7 +133,7 @@ ConversionStage finetune_stage(const StageInputs& in) {
     }
     FinetuneLosses sum;
     const std::vector<int64_t> batch = in.order.batch(step);
-    for_micro_batches(in.data.train, in.my_share(batch), static_cast<int64_t>(batch.size()), in.micro_batch,
+    for_micro_batches(in.data.train, in.my_share(batch), static_cast<int64_t>(batch.size()), in.stage2_micro_batch,
                       [&](const at::Tensor& ids, const at::Tensor& mask, double share) {
       const FinetuneLosses l = finetune_losses(in.student, &in.teacher, ids, mask, recipe.stage2.mode, hybrid, drops,
                                                recipe.stage2.kl_weight, share, true,
@@ -150,7 +151,7 @@ ConversionStage finetune_stage(const StageInputs& in) {
     stage.task.evaluate = [&in] {  // never drops: the model as it will run
       double total = 0;
       for_micro_batches(in.data.held_out, in.my_share(all_indices(in.data.held_out)), in.data.held_out.count(),
-                        in.micro_batch, [&](const at::Tensor& ids, const at::Tensor& mask, double share) {
+                        in.stage2_micro_batch, [&](const at::Tensor& ids, const at::Tensor& mask, double share) {
         total += share * finetune_losses(in.student, nullptr, ids, mask, in.recipe.stage2.mode, in.recipe.attention, {},
                                          0, share, false, {in.recipe.stage2.loss_chunk_tokens, false}).cross_entropy;
       });
@@ -235,10 +236,12 @@ int run_conversion(const ConvertOptions& o, std::ostream& summary, std::ostream&
 
   const auto student = convert_init(*teacher, recipe.attention, recipe.default_mode);
   const int64_t per_step = std::max<int64_t>(1, recipe.data.tokens_per_step / T);
+  out << "steps: " << per_step << " sequences each; per forward pass stage 1 takes " << micro_batch_sequences(recipe, 1)
+      << ", stage 2 " << micro_batch_sequences(recipe, 2) << " (gradients accumulated in between)\n";
   BatchOrder order(data.train.count(), per_step, recipe.seed);
   const bool layer_parallel = o.layer_parallel && group.distributed();
-  const StageInputs inputs{recipe, *student, *teacher, data, order, std::min(recipe.data.micro_batch, per_step), group,
-                           layer_parallel,
+  const StageInputs inputs{recipe, *student, *teacher, data, order,
+                           micro_batch_sequences(recipe, 1), micro_batch_sequences(recipe, 2), group, layer_parallel,
                            layer_parallel ? dist::rank_slice(student->config.num_layers, group.rank(), group.world_size())
                                           : dist::Slice{0, student->config.num_layers}};
   std::vector<ConversionStage> stages = {attention_transfer_stage(inputs), finetune_stage(inputs)};

@@ -13,7 +13,7 @@ void add_lora(Model& model, const LoraSettings& settings) {
   config.rank = settings.rank;
   config.alpha = settings.alpha;
   config.targets = settings.targets;
-  const auto options = at::TensorOptions().dtype(model.dtype).device(model.device);
+  const auto options = at::TensorOptions().dtype(trained_dtype(model.dtype)).device(model.device);
   for (LayerWeights& layer : model.weights.layers) {
     for (const std::string& target : settings.targets) {
       const at::Tensor& base = projection_weight(layer, target);  // [out, in]

@@ -78,6 +78,7 @@ Fields fields_of(Recipe& r) {
   f["stage2.lora.dropout"] = plain_field(r.stage2.lora.dropout, "a number");
   f["stage2.train_feature_maps"] = plain_field(r.stage2.train_feature_maps, "true or false");
   f["stage2.kl_weight"] = plain_field(r.stage2.kl_weight, "a number");
+  f["stage2.micro_batch_tokens"] = plain_field(r.stage2.micro_batch_tokens, "an integer");
   f["stage2.loss_chunk_tokens"] = plain_field(r.stage2.loss_chunk_tokens, "an integer");
   f["stage2.gradient_checkpointing"] = plain_field(r.stage2.gradient_checkpointing, "true or false");
   f["ssd.enabled"] = plain_field(r.ssd.enabled, "true or false");
@@ -244,6 +245,9 @@ void validate(const Recipe& r) {
   require(r.stage2.lora.dropout >= 0 && r.stage2.lora.dropout < 1, "stage2.lora.dropout must be in [0, 1)");
   require(r.stage2.kl_weight >= 0, "stage2.kl_weight must be >= 0");
   require(r.stage2.loss_chunk_tokens >= 0, "stage2.loss_chunk_tokens must be >= 0 (0: no chunks)");
+  require(r.stage2.micro_batch_tokens >= 0 && r.stage2.micro_batch_tokens % r.data.sequence_length == 0,
+          "stage2.micro_batch_tokens must be a multiple of data.sequence_length (" +
+              std::to_string(r.data.sequence_length) + "), whole sequences; 0: data.micro_batch sequences");
   require(!r.ssd.drop_schedule.empty(), "ssd.drop_schedule needs at least one probability");
   for (double p : r.ssd.drop_schedule) require(p >= 0 && p <= 1, "ssd.drop_schedule: probabilities in [0, 1]");
   for (int64_t w : r.ssd.window_schedule) require(w >= 1, "ssd.window_schedule: window sizes >= 1");
@@ -263,6 +267,14 @@ int64_t stage_steps(const StageSettings& stage, const DataSettings& data) {
     return stage.token_budget / data.tokens_per_step + (stage.token_budget % data.tokens_per_step != 0 ? 1 : 0);
   }
   return stage.steps;
+}
+
+int64_t micro_batch_sequences(const Recipe& recipe, int stage) {
+  const int64_t T = std::max<int64_t>(1, recipe.data.sequence_length);
+  const int64_t per_step = std::max<int64_t>(1, recipe.data.tokens_per_step / T);
+  const int64_t sequences =
+      stage == 2 && recipe.stage2.micro_batch_tokens > 0 ? recipe.stage2.micro_batch_tokens / T : recipe.data.micro_batch;
+  return std::max<int64_t>(1, std::min(sequences, per_step));
 }
 
 }  // namespace lincat::train

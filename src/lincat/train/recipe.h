@@ -53,6 +53,9 @@ struct Stage2Settings : StageSettings {
   LoraSettings lora;
   bool train_feature_maps = false;  // phi and theta also train in stage 2
   double kl_weight = 0.0;           // weight of KL(teacher || student) on next-token distributions
+  // Tokens of one forward pass in stage 2, whole sequences (a multiple of data.sequence_length),
+  // gradients accumulated over a step's micro-batches; 0: data.micro_batch sequences, as stage 1.
+  int64_t micro_batch_tokens = 0;
   // Positions whose [positions x vocabulary] logits exist at once in the next-token loss and KL
   // (the same loss and gradients, bounded memory); 0: all of a micro-batch's at once.
   int64_t loss_chunk_tokens = 1024;
@@ -139,6 +142,10 @@ void validate_data(const DataSettings& data, const std::string& context);
 
 // Steps a stage runs: its token budget divided by tokens per step when set, else its steps.
 int64_t stage_steps(const StageSettings& stage, const DataSettings& data);
+
+// Sequences per forward pass in stage `stage` (1 or 2): stage2.micro_batch_tokens /
+// data.sequence_length in stage 2 when set, else data.micro_batch; at most a step's sequences.
+int64_t micro_batch_sequences(const Recipe& recipe, int stage);
 
 // Changes to a loaded recipe: "key=value" assignments (as apply_override), then step counts that
 // replace a stage's steps and token budget.

@@ -1,6 +1,9 @@
 #include "lincat/util/memory.h"
 
 #include <unistd.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 #include <cctype>
 #include <cstdio>
@@ -92,7 +95,12 @@ uint64_t parse_byte_size(const std::string& text, const std::string& flag) {
 
 uint64_t peak_resident_bytes() { return kib_field_bytes("/proc/self/status", "VmHWM"); }
 
+uint64_t resident_bytes() { return kib_field_bytes("/proc/self/status", "VmRSS"); }
+
 bool reset_peak_resident() {
+#if defined(__GLIBC__)
+  malloc_trim(0);
+#endif
   std::ofstream clear_refs("/proc/self/clear_refs");
   clear_refs << "5";
   clear_refs.flush();

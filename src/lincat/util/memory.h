@@ -26,8 +26,12 @@ uint64_t parse_byte_size(const std::string& text, const std::string& flag);
 
 // The process's peak resident memory (VmHWM of /proc/self/status; 0 where unreadable).
 uint64_t peak_resident_bytes();
-// Starts a new peak: the kernel's VmHWM is reset to the current resident size (Linux >= 4.0).
-// Returns false where unsupported; peak_resident_bytes() then keeps the lifetime peak.
+// The process's resident memory now (VmRSS; 0 where unreadable).
+uint64_t resident_bytes();
+// Starts a new peak: the heap's free memory goes back to the system first (keep_large_allocations_in_heap
+// keeps it, so an earlier phase's freed tensors would otherwise count in the next phase's peak),
+// then the kernel's VmHWM is reset to the current resident size (Linux >= 4.0). Returns false
+// where unsupported; peak_resident_bytes() then keeps the lifetime peak.
 bool reset_peak_resident();
 
 }  // namespace lincat

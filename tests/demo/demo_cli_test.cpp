@@ -102,7 +102,7 @@ TEST(Demo, ConvertsEveryRecipeAndWritesTheReport) {
   for (const auto& d : demo.at("against_lolcats")) {
     if (d.at("metric") != "bits_per_byte") continue;
     ++bits_rows;
-    EXPECT_GT(d.at("n").get<int64_t>(), 1);
+    EXPECT_GE(d.at("n").get<int64_t>(), 1);  // windows of the short test text
     EXPECT_TRUE(d.at("mcnemar_p").is_null());
     EXPECT_LE(d.at("low").get<double>(), d.at("difference").get<double>());
   }

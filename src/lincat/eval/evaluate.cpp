@@ -192,11 +192,21 @@ PerplexityResult strided_perplexity(const Model& model, attention::Mode mode, co
   double nll = 0;
   for (size_t k = 0; k < result.windows.size(); ++k) {
     PerplexityWindow& w = result.windows[k];
-    const at::Tensor log_probs =  // [end - begin, V]
-        forward(model, ids.slice(0, w.begin, w.end).view({1, -1}), mode)[0].log_softmax(-1).cpu();
+    const at::Tensor logits = forward(model, ids.slice(0, w.begin, w.end).view({1, -1}), mode)[0];  // [end - begin, V]
+    // Only the rows that predict tokens first..end-1 (a row's log-softmax does not depend on the others),
+    // each at its token, copied out at once.
+    const at::Tensor picked =  // [end - first]
+        logits.slice(0, w.first - 1 - w.begin, w.end - 1 - w.begin)
+            .log_softmax(-1)
+            .gather(1, ids.slice(0, w.first, w.end).view({-1, 1}).to(logits.device()))
+            .view(-1)
+            .to(torch::kDouble)
+            .cpu()
+            .contiguous();
+    const auto values = picked.accessor<double, 1>();
     for (int64_t t = w.first; t < w.end; ++t) {
       if (!targets.empty() && !targets[static_cast<size_t>(t)]) continue;
-      w.nats -= log_probs[t - 1 - w.begin][tokens[static_cast<size_t>(t)]].item<double>();
+      w.nats -= values[t - w.first];
       ++w.tokens;
     }
     if (!bytes_per_window.empty()) w.bytes = bytes_per_window[k];

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "cli/cmd_eval_flags.h"
 #include "cli/commands.h"
 #include "cli/flags.h"
 #include "lincat/demo/demo.h"
@@ -71,12 +72,12 @@ demo::DemoOptions demo_options(const DemoFlags& f) {
   }
   o.out_dir = f.out;
   o.overrides = f.recipe.overrides();
-  if (f.seeds < 1) throw UserError("--seeds " + std::to_string(f.seeds) + ": must be >= 1");
   o.seeds = f.seeds;
   o.task_limit = f.limit;
   o.probe_items = f.probes.items;
   o.probe_seed = f.probes.seed;
   o.load = f.model.load_options();
+  o.progress = item_progress;
   return o;
 }
 
@@ -116,8 +117,7 @@ void add_demo_command(CLI::App& app, Action& action) {
   add_training_data_flag(*command, flags->data, "the text every recipe converts on")->capture_default_str();
   command->add_option("--heldout", flags->heldout, "held-out task directory (as eval --data-dir)")->capture_default_str();
   command->add_option("--tasks", flags->tasks, "held-out tasks")->capture_default_str();
-  command->add_option("--perplexity-text", flags->perplexity_text, "held-out text for bits per byte (\"\": none)")
-      ->capture_default_str();
+  add_perplexity_text_flag(*command, flags->perplexity_text)->capture_default_str();
   command->add_option("--recipes-dir", flags->recipes_dir, "directory of <recipe>.yaml")->capture_default_str();
   command->add_option("--recipes", flags->recipes, "comma-separated recipes (default: lolcats,hedgecats,ssd,linear)");
   command->add_option("--out", flags->out, "report directory; its <recipe>/ subdirectories are replaced")
@@ -128,7 +128,8 @@ void add_demo_command(CLI::App& app, Action& action) {
   command->add_option("--seeds", flags->seeds,
                       "conversions per recipe (seeds: the recipe's, +1, ...): mean and spread across them; each costs "
                       "a whole demo's time")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(at_least(1));
   command->add_option("--threads", flags->threads, "libtorch threads (default: $LINCAT_THREADS, else 1)");
   command->callback([flags, &action] { action = [flags] { return run_demo(*flags); }; });
 }

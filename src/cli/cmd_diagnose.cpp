@@ -25,6 +25,8 @@ struct DiagnoseFlags {
   std::string usage_text;
   int64_t usage_sequences = 64;
   int64_t usage_length = 0;  // 0: four windows
+  std::string perplexity_text;
+  PerplexityWindowFlags perplexity;
 };
 
 int run_diagnose(const DiagnoseFlags& flags) {
@@ -40,6 +42,11 @@ int run_diagnose(const DiagnoseFlags& flags) {
   if (!flags.usage_text.empty()) {
     usage_text = eval::read_text_file(flags.usage_text);
     if (usage_text.empty()) throw UserError("--usage-text " + flags.usage_text + ": empty file");
+  }
+  std::string perplexity_text;
+  if (!flags.perplexity_text.empty()) {
+    perplexity_text = eval::read_text_file(flags.perplexity_text);
+    if (perplexity_text.empty()) throw UserError("--perplexity-text " + flags.perplexity_text + ": empty file");
   }
   if (flags.usage_sequences < 2) throw UserError("--usage-sequences must be >= 2 (intervals resample sequences)");
   if (!flags.tasks.tokenizer.empty()) io::Tokenizer::resolve(flags.tasks.tokenizer);
@@ -57,6 +64,11 @@ int run_diagnose(const DiagnoseFlags& flags) {
                                                     length, flags.usage_sequences, "--usage-text " + flags.usage_text);
     settings.usage_source = std::to_string(flags.usage_sequences) + " sequences of " + std::to_string(length) +
                             " tokens from " + flags.usage_text;
+  }
+  if (!perplexity_text.empty()) {
+    settings.perplexity = eval::perplexity_text(*tokenizer, eval::bos_encoder(*tokenizer, *model, settings.add_bos), *model,
+                                                perplexity_text, flags.perplexity_text, flags.perplexity.window,
+                                                flags.perplexity.stride);
   }
   const eval::DiagnoseReport report =
       eval::diagnose(*model, flags.model.directory, *base, flags.base, *tokenizer, settings);
@@ -83,6 +95,8 @@ void add_diagnose_command(CLI::App& app, Action& action) {
   command->add_option("--usage-sequences", flags->usage_sequences, "sequences cut from --usage-text")
       ->capture_default_str();
   command->add_option("--usage-length", flags->usage_length, "tokens per usage sequence (default: 4 windows)");
+  add_perplexity_text_flag(*command, flags->perplexity_text);
+  flags->perplexity.add_to(*command);
   command->callback([flags, &action] { action = [flags] { return run_diagnose(*flags); }; });
 }
 

@@ -23,8 +23,7 @@ struct EvalFlags {
   ModelFlags model;
   TaskFlags tasks;
   std::vector<std::string> texts;
-  int64_t window = 0;  // 0: the model's max_position_embeddings
-  int64_t stride = 0;  // 0: half the window
+  PerplexityWindowFlags perplexity;
   std::string output;
   bool log_samples = false;
 };
@@ -86,8 +85,8 @@ int run_eval(const EvalFlags& flags) {
   const auto tokenizer = io::Tokenizer::load(eval::tokenizer_path(flags.tasks.tokenizer, *model));
   const eval::AddBos add_bos = eval::parse_add_bos(flags.tasks.add_bos);
   const std::vector<attention::Mode> modes = flags.model.modes(*model);
-  const int64_t window = flags.window > 0 ? flags.window : model->config.max_position_embeddings;
-  const int64_t stride = flags.stride > 0 ? flags.stride : std::max<int64_t>(1, window / 2);
+  const int64_t window = flags.perplexity.window > 0 ? flags.perplexity.window : model->config.max_position_embeddings;
+  const int64_t stride = flags.perplexity.stride > 0 ? flags.perplexity.stride : std::max<int64_t>(1, window / 2);
   use_threads_for(model->config.hidden_size, tasks.empty() ? window : eval::kTypicalScoringTokens);
 
   eval::EvalRun run;
@@ -151,8 +150,7 @@ void add_eval_command(CLI::App& app, Action& action) {
   flags->tasks.add_to(*command, false);
   flags->model.add_attention_to(*command, true);
   command->add_option("--text", flags->texts, "a text file for perplexity and bits per byte (repeatable)");
-  command->add_option("--ppl-window", flags->window, "perplexity window in tokens (default: max_position_embeddings)");
-  command->add_option("--stride", flags->stride, "perplexity stride in tokens (default: half the perplexity window)");
+  flags->perplexity.add_to(*command);
   command->add_option("--output", flags->output,
                       "results JSON in lm-evaluation-harness 0.4's shape (the Markdown table goes beside it as .md)");
   command->add_flag("--log-samples", flags->log_samples,

@@ -10,9 +10,6 @@
 
 namespace lincat::cli {
 
-namespace {
-
-// An integer flag's lower bound, with a message that says so (CLI11's ranges print 1.79e308).
 CLI::Validator at_least(long long min) {
   return CLI::Validator(
       [min](std::string& text) -> std::string {
@@ -22,8 +19,6 @@ CLI::Validator at_least(long long min) {
       },
       "");
 }
-
-}  // namespace
 
 void ModelFlags::add_to(CLI::App& command) {
   command.add_option("MODEL", directory, "model directory (config.json, *.safetensors, tokenizer.model)")
@@ -139,6 +134,19 @@ train::RecipeOverrides RecipeFlags::overrides() const {
 void ProbeFlags::add_to(CLI::App& command) {
   command.add_option("--probe-items", items, "probe items per distance")->capture_default_str()->check(at_least(1));
   command.add_option("--seed", seed, "seed of the probes and of the bootstrap intervals")->capture_default_str();
+}
+
+CLI::Option* add_perplexity_text_flag(CLI::App& command, std::string& path) {
+  return command.add_option("--perplexity-text", path,
+                            "held-out text scored for bits per byte in every mode, compared window by window with "
+                            "paired 95% intervals (\"\": none)");
+}
+
+void PerplexityWindowFlags::add_to(CLI::App& command) {
+  command.add_option("--ppl-window", window, "perplexity window in tokens (default: max_position_embeddings)")
+      ->check(at_least(0));
+  command.add_option("--stride", stride, "perplexity stride in tokens (default: half the perplexity window)")
+      ->check(at_least(0));
 }
 
 void add_limit_flag(CLI::App& command, int64_t& limit) {

@@ -74,6 +74,18 @@ struct ProbeFlags {
   void add_to(CLI::App& command);
 };
 
+// --perplexity-text FILE: held-out text scored for bits per byte in every mode, the modes (and
+// recipes) compared window by window; the caller gives a default or leaves it empty (none).
+CLI::Option* add_perplexity_text_flag(CLI::App& command, std::string& path);
+
+// --ppl-window, --stride: the strided perplexity's windows (0: max_position_embeddings, half the window).
+struct PerplexityWindowFlags {
+  int64_t window = 0;
+  int64_t stride = 0;
+
+  void add_to(CLI::App& command);
+};
+
 // --limit: score only the first N items of each task (0: all).
 void add_limit_flag(CLI::App& command, int64_t& limit);
 
@@ -122,6 +134,9 @@ struct DistFlags {
   // "cuda" with several processes, cuda:LOCAL_RANK. UserError naming the flag or variable.
   dist::Settings settings(std::string& device) const;
 };
+
+// An integer flag's lower bound, with a message that says so (CLI11's ranges print 1.79e308).
+CLI::Validator at_least(long long min);
 
 // The flag of a library setting: "top_k" -> "--top-k".
 std::string flag_of_setting(const std::string& setting);

@@ -48,6 +48,11 @@ TEST(Demo, ConvertsEveryRecipeAndWritesTheReport) {
   EXPECT_NE(run.out.find("demo ETA"), std::string::npos) << run.out;
   EXPECT_NE(run.err.find("stage 2 step 2/2"), std::string::npos) << run.err;
   EXPECT_NE(run.out.find("total wall time"), std::string::npos) << run.out;
+  // Eval's progress lines for the tasks, probes and usage pass of each diagnosis.
+  for (const char* label : {"next_sentence@hybrid: ", "passkey@window: ", "associative_recall@base: ", "usage@hybrid: "}) {
+    EXPECT_NE(run.err.find(label), std::string::npos) << label << "\n" << run.err;
+  }
+  EXPECT_NE(run.err.find(" items/s, "), std::string::npos) << run.err;
 
   for (const char* file : {"demo_report.md", "demo_report.json", "linear_share.svg", "probes_beyond_window.svg"}) {
     EXPECT_TRUE(fs::exists(out + "/" + file)) << file;
@@ -92,6 +97,17 @@ TEST(Demo, ConvertsEveryRecipeAndWritesTheReport) {
     EXPECT_NE(body.find("| base | hybrid | window only | linear only | sinks only | none |"), std::string::npos) << body;
     EXPECT_NE(markdown.find("\n| " + name + " | "), std::string::npos) << name;
   }
+  // Each recipe against lolcats, bits per byte included, window by window.
+  int bits_rows = 0;
+  for (const auto& d : demo.at("against_lolcats")) {
+    if (d.at("metric") != "bits_per_byte") continue;
+    ++bits_rows;
+    EXPECT_GE(d.at("n").get<int64_t>(), 1);  // windows of the short test text
+    EXPECT_TRUE(d.at("mcnemar_p").is_null());
+    EXPECT_LE(d.at("low").get<double>(), d.at("difference").get<double>());
+  }
+  EXPECT_EQ(bits_rows, 3);  // hedgecats, ssd, linear
+  EXPECT_NE(markdown.find("| bits per byte | hedgecats - lolcats | "), std::string::npos) << markdown;
   const std::string linear_recipe = test::read_bytes(out + "/linear/recipe.yaml");
   EXPECT_NE(linear_recipe.find("mode: linear"), std::string::npos) << linear_recipe;
   EXPECT_EQ(linear_recipe.find("train_mode"), std::string::npos) << linear_recipe;
@@ -120,6 +136,10 @@ TEST(Demo, MissingRecipeFileFailsNamingTheFlag) {
   const auto run = run_lincat(demo_flags(dir, teacher) + " --recipes lolcats,nosuch");
   EXPECT_EQ(run.exit_code, 2) << run.err;
   EXPECT_NE(run.err.find("--recipes-dir " + kRecipes + "/nosuch.yaml: no such file"), std::string::npos) << run.err;
+  const auto no_seeds = run_lincat(demo_flags(dir, teacher) + " --seeds 0");
+  EXPECT_EQ(no_seeds.exit_code, 2) << no_seeds.err;
+  EXPECT_NE(no_seeds.err.find("--seeds"), std::string::npos) << no_seeds.err;
+  EXPECT_NE(no_seeds.err.find("must be >= 1"), std::string::npos) << no_seeds.err;
 }
 
 }  // namespace

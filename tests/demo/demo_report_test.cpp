@@ -2,6 +2,8 @@
 // known numbers, in the order and units the README promises; the JSON carries the same numbers.
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "lincat/demo/demo_report.h"
 
 namespace lincat::demo {
@@ -35,7 +37,12 @@ RecipeOutcome outcome(const std::string& recipe, double linear_share) {
   r.usage.mean_linear_output_share = linear_share / 2;
   r.verdict = {linear_share < eval::kCollapseShare ? eval::VerdictKind::Collapsed : eval::VerdictKind::LinearUsed,
                "verdict line of " + recipe};
-  o.bits_per_byte = {{"base", 1.5}, {"hybrid", 1.75}, {"window", 2.0}, {"linear", 3.0}, {"sinks", 6.0}, {"none", 7.125}};
+  for (auto& [name, bits] : std::vector<std::pair<std::string, double>>{
+           {"base", 1.5}, {"hybrid", 1.75}, {"window", 2.0}, {"linear", 3.0}, {"sinks", 6.0}, {"none", 7.125}}) {
+    for (auto& m : r.modes) {
+      if (m.name == name) m.perplexity = eval::PerplexityResult{0, bits, 0, 0, 0, {}};
+    }
+  }
   o.convert_seconds = 61;
   o.diagnose_seconds = 30;
   return o;
@@ -60,7 +67,7 @@ TEST(DemoReport, RecipeTableIsTable1WithTheLinearShare) {
 
 TEST(DemoReport, WithoutPerplexityTextThereIsNoBitsPerByteRow) {
   RecipeOutcome o = outcome("ssd", 0.3);
-  o.bits_per_byte.clear();
+  for (auto& m : o.diagnose.modes) m.perplexity.reset();
   EXPECT_EQ(recipe_table_markdown(o).find("bits per byte"), std::string::npos);
 }
 
@@ -111,6 +118,29 @@ TEST(DemoReport, SeedsTableGivesMeanAndSpread) {
   report.seeds = {{"lolcats", {runs[0]}}};  // one seed: no table
   EXPECT_EQ(seeds_table_markdown(report), "");
   EXPECT_EQ(demo_markdown(report).find("## Across seeds"), std::string::npos);
+}
+
+// Each recipe against lolcats: accuracy rows in points with McNemar's p, the bits-per-byte row in
+// bits per byte with no p (its interval decides), in the Markdown and the JSON.
+TEST(DemoReport, AgainstLolcatsHasAccuracyAndBitsPerByteRows) {
+  DemoReport report;
+  report.recipes = {outcome("lolcats", 0.2), outcome("ssd", 0.3)};
+  report.against_lolcats = {
+      eval::paired_difference("next_sentence", "ssd", {true, true, false, true}, "lolcats", {true, false, false, false}),
+      eval::paired_bits_per_byte("bits per byte", "ssd", {1.0, 2.0, 3.0}, "lolcats", {1.5, 2.5, 3.5}, {10, 10, 10})};
+  const std::string markdown = demo_markdown(report);
+  EXPECT_NE(markdown.find("| next_sentence | ssd - lolcats | 4 | +50.0 points ["), std::string::npos) << markdown;
+  EXPECT_NE(markdown.find("| bits per byte | ssd - lolcats | 3 | -0.0721 bits/byte [-0.0721, -0.0721] | — | "
+                          "distinguishable |"),
+            std::string::npos)
+      << markdown;
+  const nlohmann::json json = demo_json(report).at("against_lolcats");
+  ASSERT_EQ(json.size(), 2u);
+  EXPECT_EQ(json[0].at("metric"), "accuracy");
+  EXPECT_FALSE(json[0].at("mcnemar_p").is_null());
+  EXPECT_EQ(json[1].at("metric"), "bits_per_byte");
+  EXPECT_NEAR(json[1].at("difference").get<double>(), -1.5 / (30 * std::log(2.0)), 1e-12);
+  EXPECT_TRUE(json[1].at("mcnemar_p").is_null());
 }
 
 }  // namespace

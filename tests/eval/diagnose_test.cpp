@@ -2,6 +2,7 @@
 // numbers behind the verdict, and write every report file well-formed.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -18,7 +19,7 @@ namespace {
 using lincat::eval::VerdictKind;
 using lincat::test::Branches;
 
-lincat::eval::DiagnoseReport diagnose_fixture(Branches branches, bool text_usage = false) {
+lincat::eval::DiagnoseReport diagnose_fixture(Branches branches, bool text_usage = false, bool perplexity = false) {
   lincat::test::TempDir dir;
   lincat::test::write_converted_fixture(dir.path(), branches);
   const auto model = lincat::load_model(dir.path());
@@ -35,7 +36,21 @@ lincat::eval::DiagnoseReport diagnose_fixture(Branches branches, bool text_usage
     settings.usage_sequences = lincat::eval::text_sequences(tokenizer->encode(text), tokenizer->bos_id(), length, 8, "text");
     settings.usage_source = "8 test sequences";
   }
+  if (perplexity) {  // windows of 32 tokens every 16
+    std::string text;
+    for (int i = 0; i < 12; ++i) text += "a cat sat on the mat while the dog ran far away to the woods. ";
+    settings.perplexity = lincat::eval::perplexity_text(*tokenizer, lincat::eval::bos_encoder(*tokenizer, *model),
+                                                        *model, text, "prose.txt", 32, 16);
+  }
   return lincat::eval::diagnose(*model, "converted", *base, "base", *tokenizer, settings);
+}
+
+const lincat::eval::PairedDifference* find_paired(const lincat::eval::DiagnoseReport& report, const std::string& what,
+                                                  const std::string& a, const std::string& b) {
+  for (const auto& d : report.paired) {
+    if (d.what == what && d.a == a && d.b == b) return &d;
+  }
+  return nullptr;
 }
 
 TEST(EvalDiagnose, CollapsedModelIsReportedAsCollapsed) {
@@ -138,6 +153,87 @@ TEST(EvalDiagnose, UsageOnTextHasIntervalsAndPerLayerVerdicts) {
   const auto json = nlohmann::json::parse(lincat::eval::read_text_file(out.file("report/report.json")));
   EXPECT_EQ(json.at("layer_verdicts")[0], "bypassed");
   EXPECT_EQ(json.at("usage_intervals").at("linear_share_per_layer").size(), 2u);
+}
+
+// Bits per byte in every mode on the same windows, and each paired comparison window by window:
+// a mode against itself differs by exactly 0; the report files carry the rows and the BOS choice.
+TEST(EvalDiagnose, BitsPerBytePairedWindowByWindow) {
+  const auto report = diagnose_fixture(Branches::Trained, false, true);
+  EXPECT_EQ(report.perplexity_source, "prose.txt");
+  EXPECT_EQ(report.perplexity_window, 32);
+  ASSERT_EQ(report.modes.size(), 7u);
+  const size_t windows = report.modes[0].perplexity.value().windows.size();
+  EXPECT_GT(windows, 4u);
+  for (const auto& m : report.modes) {
+    ASSERT_TRUE(m.perplexity.has_value()) << m.name;
+    EXPECT_EQ(m.perplexity->windows.size(), windows) << m.name;
+    EXPECT_GT(m.perplexity->bits_per_byte, 0) << m.name;
+  }
+  for (const auto& [a, b] : lincat::eval::paired_mode_comparisons()) {
+    const auto* d = find_paired(report, "bits per byte", a, b);
+    ASSERT_NE(d, nullptr) << a << " - " << b;
+    EXPECT_EQ(d->metric, lincat::eval::PairedMetric::BitsPerByte);
+    EXPECT_EQ(d->items, static_cast<int64_t>(windows));
+    const auto bits = [&report](const std::string& name) {
+      for (const auto& m : report.modes) {
+        if (m.name == name) return m.perplexity->bits_per_byte;
+      }
+      return std::nan("");
+    };
+    EXPECT_NEAR(d->difference, bits(a) - bits(b), 1e-9) << a << " - " << b;
+    EXPECT_LE(d->low, d->difference + 1e-12);
+    EXPECT_GE(d->high, d->difference - 1e-12);
+  }
+  const auto same = lincat::eval::compare_paired(report.modes[1], report.modes[1], report.window, report.window_reach,
+                                                 "hybrid", "hybrid");
+  int bits_rows = 0;
+  for (const auto& d : same) {
+    EXPECT_EQ(d.difference, 0.0) << d.what;
+    EXPECT_FALSE(d.distinguishable) << d.what;
+    if (d.metric == lincat::eval::PairedMetric::BitsPerByte) {
+      ++bits_rows;
+      EXPECT_EQ(d.low, 0.0);
+      EXPECT_EQ(d.high, 0.0);
+    }
+  }
+  EXPECT_EQ(bits_rows, 1);
+
+  lincat::test::TempDir out;
+  lincat::eval::write_diagnose_report(report, out.file("report"));
+  const auto json = nlohmann::json::parse(lincat::eval::read_text_file(out.file("report/report.json")));
+  EXPECT_EQ(json.at("add_bos"), "auto");
+  EXPECT_EQ(json.at("bos_added"), true);
+  EXPECT_EQ(json.at("perplexity").at("text"), "prose.txt");
+  EXPECT_EQ(json.at("perplexity").at("windows").get<size_t>(), windows);
+  EXPECT_DOUBLE_EQ(json.at("modes").at("linear").at("bits_per_byte").get<double>(),
+                   report.modes[3].perplexity->bits_per_byte);
+  int json_rows = 0;
+  for (const auto& row : json.at("paired")) {
+    if (row.at("metric") != "bits_per_byte") continue;
+    ++json_rows;
+    EXPECT_TRUE(row.at("mcnemar_p").is_null());
+    EXPECT_TRUE(row.at("only_a").is_null());
+  }
+  EXPECT_EQ(json_rows, 3);
+  const std::string markdown = lincat::eval::read_text_file(out.file("report/report.md"));
+  EXPECT_NE(markdown.find("| bits per byte | hybrid - window | " + std::to_string(windows) + " | "), std::string::npos)
+      << markdown;
+  EXPECT_NE(markdown.find(" bits/byte ["), std::string::npos) << markdown;
+  EXPECT_NE(markdown.find("--add-bos auto (a BOS in front"), std::string::npos) << markdown;
+  EXPECT_NE(markdown.find("| bits per byte |\n"), std::string::npos) << markdown;  // the per-mode column
+}
+
+// A collapsed model's hybrid is its window only: the same bits per byte window by window, up to rounding.
+TEST(EvalDiagnose, CollapsedHybridMatchesWindowInBitsPerByte) {
+  const auto report = diagnose_fixture(Branches::Collapsed, false, true);
+  const auto* d = find_paired(report, "bits per byte", "hybrid", "window");
+  ASSERT_NE(d, nullptr);
+  EXPECT_NEAR(d->difference, 0.0, 1e-5);
+  EXPECT_NEAR(d->low, 0.0, 1e-5);
+  EXPECT_NEAR(d->high, 0.0, 1e-5);
+  const auto* base = find_paired(report, "bits per byte", "hybrid", "base");
+  ASSERT_NE(base, nullptr);
+  EXPECT_GT(std::abs(base->difference), 1e-3);  // the test sees differences where there are some
 }
 
 TEST(EvalDiagnose, TextSequencesAreCutInOrderWithBos) {

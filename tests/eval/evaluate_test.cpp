@@ -2,12 +2,14 @@
 // by hand.
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cmath>
 
 #include "eval/eval_test_support.h"
 #include "lincat/eval/evaluate.h"
 #include "lincat/eval/task_readers.h"
 #include "lincat/model/decoder.h"
+#include "lincat/util/error.h"
 
 namespace {
 
@@ -70,8 +72,41 @@ TEST(EvalEvaluate, StridedWindowsPredictEachTokenOnce) {
   // Window 4, stride 2: [0,4) predicts 1..3; [2,6) predicts 4..5; [4,8) 6..7; [6,9) 8.
   const double expected = window_nll(*model, ids, 0, 4, 1) + window_nll(*model, ids, 2, 6, 4) +
                           window_nll(*model, ids, 4, 8, 6) + window_nll(*model, ids, 6, 9, 8);
-  const auto result = lincat::eval::strided_perplexity(*model, Mode::Softmax, ids, 8, 4, 2);
+  const auto result = lincat::eval::strided_perplexity(*model, Mode::Softmax, ids, 8, 4, 2, {}, {1, 2, 3, 2});
   EXPECT_NEAR(result.bits_per_byte, expected / (8 * std::log(2.0)), 1e-4);
+  // Each window keeps what it predicted: the unit paired comparisons of bits per byte resample.
+  ASSERT_EQ(result.windows.size(), 4u);
+  const std::vector<std::array<int64_t, 3>> spans = {{0, 1, 4}, {2, 4, 6}, {4, 6, 8}, {6, 8, 9}};
+  for (size_t k = 0; k < spans.size(); ++k) {
+    const auto& w = result.windows[k];
+    EXPECT_EQ((std::array<int64_t, 3>{w.begin, w.first, w.end}), spans[k]) << k;
+    EXPECT_NEAR(w.nats, window_nll(*model, ids, w.begin, w.end, w.first), 1e-4) << k;
+    EXPECT_EQ(w.tokens, w.end - w.first);
+  }
+  EXPECT_EQ(result.windows[2].bytes, 3.0);
+  EXPECT_TRUE(std::isnan(lincat::eval::strided_perplexity(*model, Mode::Softmax, ids, 8, 4, 2).windows[0].bytes));
+  EXPECT_THROW(lincat::eval::strided_perplexity(*model, Mode::Softmax, ids, 8, 4, 2, {}, {1, 2}), lincat::UserError);
+}
+
+// A window's bytes are the text its predicted tokens decode to, and the windows share out the text.
+TEST(EvalEvaluate, WindowBytesShareOutTheText) {
+  const auto tokenizer = lincat::io::Tokenizer::load(lincat::test::kTinyTokenizer);
+  const std::string text = "the quick brown fox jumps over the lazy dog and runs far away into the woods.";
+  Ids tokens = {tokenizer->bos_id()};
+  for (int64_t id : tokenizer->encode(text)) tokens.push_back(id);
+  const auto windows = lincat::eval::strided_windows(static_cast<int64_t>(tokens.size()), 8, 4);
+  const std::vector<double> bytes = lincat::eval::window_bytes(*tokenizer, tokens, windows, static_cast<int64_t>(text.size()));
+  ASSERT_EQ(bytes.size(), windows.size());
+  ASSERT_GT(windows.size(), 3u);
+  double total = 0;
+  for (size_t k = 0; k < windows.size(); ++k) {
+    const std::string piece =
+        tokenizer->decode(Ids(tokens.begin() + windows[k].first, tokens.begin() + windows[k].end), true);
+    // Decoded alone, a piece loses the space in front of its first word.
+    EXPECT_NEAR(bytes[k], static_cast<double>(piece.size()), 1.0 + 1e-9) << k;
+    total += bytes[k];
+  }
+  EXPECT_NEAR(total, static_cast<double>(text.size()), 1e-9);
 }
 
 }  // namespace

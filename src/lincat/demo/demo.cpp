@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <map>
 
 #include "lincat/eval/diagnose_report.h"
 #include "lincat/eval/evaluate.h"
@@ -38,13 +39,6 @@ train::Recipe demo_recipe(const DemoOptions& o, const std::string& name) {
   return recipe;
 }
 
-// Bits per byte of the perplexity text in `mode`, windows of max_position_embeddings tokens
-// every half window.
-double bits_per_byte(const Model& model, attention::Mode mode, const std::vector<int64_t>& tokens, int64_t bytes) {
-  const int64_t window = model.config.max_position_embeddings;
-  return eval::strided_perplexity(model, mode, tokens, bytes, window, std::max<int64_t>(1, window / 2)).bits_per_byte;
-}
-
 }  // namespace
 
 const std::vector<std::string>& demo_recipe_names() {
@@ -69,23 +63,22 @@ DemoResult run_demo(const DemoOptions& o, std::ostream& out, std::ostream& progr
   settings.limit = o.task_limit;
   settings.probe_items = o.probe_items;
   settings.seed = o.probe_seed;
+  settings.progress = o.progress;
   const auto teacher = load_model(o.teacher, o.load);
   // Probe contexts (the distance plus the question) must fit the positions the teacher was trained on.
   settings.max_probe_distance = teacher->config.max_position_embeddings - 64;
   const auto tokenizer = io::Tokenizer::load(eval::tokenizer_path("", *teacher));
-  std::vector<int64_t> text_tokens;   // [BOS] + the perplexity text's ids
-  std::vector<int64_t> prose_tokens;  // the perplexity text's ids alone
-  int64_t text_bytes = 0;
-  std::map<std::string, double> base_bits;
+  std::vector<int64_t> prose_tokens;  // the perplexity text's ids alone, for the usage sequences
   if (!o.perplexity_text.empty()) {
+    // Bits per byte in every mode, windows of max_position_embeddings tokens every half window.
     const std::string text = eval::read_text_file(o.perplexity_text);
-    if (text.empty()) throw UserError(o.perplexity_text + ": empty perplexity text");
-    text_tokens = eval::bos_encoder(*tokenizer, *teacher)(text);
+    settings.perplexity = eval::perplexity_text(*tokenizer, eval::bos_encoder(*tokenizer, *teacher), *teacher, text,
+                                                o.perplexity_text);
     prose_tokens = tokenizer->encode(text);
-    text_bytes = static_cast<int64_t>(text.size());
-    base_bits["base"] = bits_per_byte(*teacher, attention::Mode::Softmax, text_tokens, text_bytes);
   }
 
+  // The teacher's scores per window: every conversion with that window is compared with the same ones.
+  std::map<int64_t, eval::ModeScores> teacher_scores;
   const size_t seeds = static_cast<size_t>(std::max(1, o.seeds));
   const size_t n = recipes.size() * seeds;  // conversions
   for (size_t r = 0; r < recipes.size(); ++r) {
@@ -137,15 +130,12 @@ DemoResult run_demo(const DemoOptions& o, std::ostream& out, std::ostream& progr
         settings.usage_source = std::to_string(count) + " sequences of " + std::to_string(length) +
                                 " tokens of held-out prose (" + o.perplexity_text + ")";
       }
+      const auto scored = teacher_scores.find(model->config.hybrid->window);
+      settings.base_scores.reset();
+      if (scored != teacher_scores.end()) settings.base_scores = scored->second;
       outcome.diagnose = eval::diagnose(*model, outcome.directory, *teacher, o.teacher, *tokenizer, settings);
+      teacher_scores.emplace(outcome.diagnose.window, outcome.diagnose.modes.front());
       eval::write_diagnose_report(outcome.diagnose, (fs::path(outcome.directory) / "diagnose").string());
-      if (!text_tokens.empty()) {
-        outcome.bits_per_byte = base_bits;
-        for (attention::Mode mode : {attention::Mode::Hybrid, attention::Mode::Window, attention::Mode::Linear,
-                                     attention::Mode::Sinks, attention::Mode::None}) {
-          outcome.bits_per_byte[attention::mode_name(mode)] = bits_per_byte(*model, mode, text_tokens, text_bytes);
-        }
-      }
       outcome.diagnose_seconds = seconds_since(phase);
       out << "diagnostics took " << clock_text(outcome.diagnose_seconds) << "\n\n" << recipe_table_markdown(outcome);
       out.flush();

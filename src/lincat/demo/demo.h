@@ -3,6 +3,7 @@
 // per byte), then writes every recipe's files and the cross-recipe report (demo_report.h).
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -32,6 +33,8 @@ struct DemoOptions {
   uint64_t probe_seed = 1234;
   int seeds = 1;  // conversions per recipe, with the recipe's seed, +1, ...; the first seed's is the recipe's report
   LoadOptions load;
+  // Progress of each task, probe and usage pass in each mode (eval's progress lines); empty: none.
+  std::function<eval::ItemProgress(const std::string& label)> progress;
 };
 
 struct DemoResult {

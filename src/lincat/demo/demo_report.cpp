@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <functional>
 
+#include "lincat/eval/diagnose_report.h"
 #include "lincat/eval/svg_plots.h"
 #include "lincat/util/atomic_file.h"
 #include "lincat/util/error.h"
@@ -132,10 +133,9 @@ std::string recipe_table_markdown(const RecipeOutcome& o) {
   row("task average", [](const eval::ModeScores& m) { return percent(m.task_average); });
   row("recovered", [](const eval::ModeScores& m) { return recovered_text(m); });
   row("probes beyond w", [](const eval::ModeScores& m) { return percent(m.beyond_window_probe_accuracy); });
-  if (!o.bits_per_byte.empty()) {
-    row("bits per byte (lower is better)", [&o](const eval::ModeScores& m) {
-      const auto it = o.bits_per_byte.find(m.name);
-      return it == o.bits_per_byte.end() ? std::string("—") : fixed(it->second, 3);
+  if (r.modes.front().perplexity) {
+    row("bits per byte (lower is better)", [](const eval::ModeScores& m) {
+      return m.perplexity ? fixed(m.perplexity->bits_per_byte, 3) : std::string("—");
     });
   }
   out += "\n" + r.verdict.line + "\n";
@@ -177,13 +177,17 @@ std::string demo_markdown(const DemoReport& report) {
            "sample standard deviation [min, max] over the seeds.\n\n" + seeds + "\n";
   }
   if (!report.against_lolcats.empty()) {
-    out += "## Each recipe against lolcats (hybrid mode, same items, first seed)\n\nDifference in points with a "
-           "paired bootstrap 95% interval and McNemar's exact p on the items where they disagree.\n\n"
+    out += "## Each recipe against lolcats (hybrid mode, same items, first seed)\n\nAccuracy difference in points "
+           "with a paired bootstrap 95% interval and McNemar's exact p on the items where they disagree "
+           "(distinguishable: p < 0.05). Bits per byte: the recipe's minus lolcats' on the same windows of the "
+           "perplexity text (negative: the recipe predicts it better; n = windows), the interval from resampling "
+           "windows (summed nats over summed bytes per resample); distinguishable: the interval excludes 0.\n\n"
            "| items | recipe - lolcats | n | difference [95%] | McNemar p | |\n|---|---|---:|---|---:|---|\n";
     for (const eval::PairedDifference& d : report.against_lolcats) {
       out += "| " + d.what + " | " + d.a + " - " + d.b + " | " + std::to_string(d.items) + " | " +
-             fixed(100 * d.difference, 1) + " [" + fixed(100 * d.low, 1) + ", " + fixed(100 * d.high, 1) + "] | " +
-             fixed(d.p_value, 3) + " | " + (d.distinguishable ? "distinguishable" : "not distinguishable") + " |\n";
+             eval::difference_text(d) + " | " +
+             (d.metric == eval::PairedMetric::Accuracy ? fixed(d.p_value, 3) : std::string("—")) + " | " +
+             (d.distinguishable ? "distinguishable" : "not distinguishable") + " |\n";
     }
     out += "\n";
   }
@@ -206,13 +210,12 @@ nlohmann::json demo_json(const DemoReport& report) {
     const eval::DiagnoseReport& r = o.diagnose;
     nlohmann::json modes = nlohmann::json::object();
     for (const eval::ModeScores& m : r.modes) {
-      const auto bpb = o.bits_per_byte.find(m.name);
       modes[m.name] = {{"task_average", m.task_average},
                        {"recovered", m.name == "base" ? nlohmann::json(100.0)
                                      : m.recovered    ? nlohmann::json(*m.recovered)
                                                       : nlohmann::json(nullptr)},
                        {"probe_accuracy_beyond_window", m.beyond_window_probe_accuracy},
-                       {"bits_per_byte", bpb == o.bits_per_byte.end() ? nlohmann::json(nullptr) : nlohmann::json(bpb->second)}};
+                       {"bits_per_byte", m.perplexity ? nlohmann::json(m.perplexity->bits_per_byte) : nlohmann::json(nullptr)}};
     }
     recipes.push_back({{"recipe", o.recipe},
                        {"directory", o.directory},
@@ -231,14 +234,9 @@ nlohmann::json demo_json(const DemoReport& report) {
                                {"probe_accuracy_beyond_window", s.probes_beyond}, {"mean_linear_share", s.linear_share}});
     }
   }
-  nlohmann::json against = nlohmann::json::array();
-  for (const eval::PairedDifference& d : report.against_lolcats) {
-    against.push_back({{"items", d.what}, {"recipe", d.a}, {"n", d.items}, {"difference", d.difference}, {"low", d.low},
-                       {"high", d.high}, {"mcnemar_p", d.p_value}, {"distinguishable", d.distinguishable}});
-  }
   return {{"teacher", report.teacher},
           {"seeds", seeds},
-          {"against_lolcats", against},
+          {"against_lolcats", eval::paired_json(report.against_lolcats)},
           {"conversion_data", report.conversion_data},
           {"heldout_dir", report.heldout_dir},
           {"perplexity_text", report.perplexity_text},

@@ -13,12 +13,12 @@
 
 namespace lincat::demo {
 
-// One converted recipe: its diagnostics and the wall time of each phase.
+// One converted recipe: its diagnostics (bits per byte on the perplexity text in each mode's
+// perplexity) and the wall time of each phase.
 struct RecipeOutcome {
   std::string recipe;
   std::string directory;  // the converted model, with recipe.yaml, train_log.jsonl and diagnose/
   eval::DiagnoseReport diagnose;
-  std::map<std::string, double> bits_per_byte;  // mode name ("base" or a mode) -> on the perplexity text
   double convert_seconds = 0;
   double diagnose_seconds = 0;
 };
@@ -43,7 +43,8 @@ struct DemoReport {
   std::vector<RecipeOutcome> recipes;  // the first seed of each recipe
   // Every seed of each recipe (demo --seeds N), in recipe order: mean and spread across seeds.
   std::vector<std::pair<std::string, std::vector<SeedScores>>> seeds;
-  // Each recipe's hybrid mode against lolcats', item by item (first seed; empty without lolcats).
+  // Each recipe's hybrid mode against lolcats', item by item and window by window of the
+  // perplexity text (first seed; empty without lolcats).
   std::vector<eval::PairedDifference> against_lolcats;
   double total_seconds = 0;
 };

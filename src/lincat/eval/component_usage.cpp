@@ -88,7 +88,8 @@ attention::Mode usage_mode(const Model& model) {
 }
 
 ComponentUsage measure_component_usage(const Model& model, const std::vector<std::vector<int64_t>>& sequences,
-                                       attention::Mode mode, int bootstrap_samples, uint64_t seed) {
+                                       attention::Mode mode, int bootstrap_samples, uint64_t seed,
+                                       const ItemProgress& progress) {
   const int64_t first = first_linear_position(model);
   if (!attention::softmax_branch_is_mixed(mode)) {
     throw UserError("component usage needs a mode with both branches (hybrid or overlap), not " + attention::mode_name(mode));
@@ -124,6 +125,7 @@ ComponentUsage measure_component_usage(const Model& model, const std::vector<std
     forward_layers(model, ids, mode, nullptr, measure);
     counts[s] = static_cast<double>(T - first);
     usage.positions += T - first;
+    if (progress) progress(s + 1, S);
   }
   const at::Tensor share = share_sums.sum(0) / counts.sum(), output = output_sums.sum(0) / counts.sum();  // [L, H]
   usage.linear_share = table(share);

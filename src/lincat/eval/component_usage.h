@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "lincat/eval/evaluate.h"
 #include "lincat/model/model.h"
 
 namespace lincat::eval {
@@ -50,9 +51,9 @@ attention::Mode usage_mode(const Model& model);
 
 // sequences: token ids, each longer than first_linear_position. UserError for an original
 // (unconverted) model or a sequence too short. `mode` needs both branches; `bootstrap_samples`
-// resamples (seeded by `seed`) give the intervals.
+// resamples (seeded by `seed`) give the intervals. `progress` after each sequence.
 ComponentUsage measure_component_usage(const Model& model, const std::vector<std::vector<int64_t>>& sequences,
                                        attention::Mode mode = attention::Mode::Hybrid, int bootstrap_samples = 1000,
-                                       uint64_t seed = 1234);
+                                       uint64_t seed = 1234, const ItemProgress& progress = {});
 
 }  // namespace lincat::eval

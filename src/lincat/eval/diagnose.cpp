@@ -16,6 +16,11 @@ const std::vector<attention::Mode>& diagnosed_modes() {
   return modes;
 }
 
+// The progress of one pass ("piqa@hybrid"), or none.
+ItemProgress progress_of(const DiagnoseSettings& settings, const std::string& label) {
+  return settings.progress ? settings.progress(label) : ItemProgress{};
+}
+
 ModeScores score_mode(const Model& model, attention::Mode mode, const std::string& name, const io::Tokenizer& tokenizer,
                       const DiagnoseSettings& settings, const std::map<ProbeKind, std::vector<ProbeItem>>& probes,
                       const ProbeSettings& probe_settings, int64_t window) {
@@ -25,14 +30,16 @@ ModeScores score_mode(const Model& model, attention::Mode mode, const std::strin
   const Scorer task_scorer(model, mode, model.config.max_position_embeddings);
   for (const Task& task : settings.tasks) {
     scores.tasks.push_back(evaluate_task(task_scorer, encode, task, settings.limit,
-                                         settings.progress ? settings.progress(task.name + "@" + name) : ItemProgress{}));
+                                         progress_of(settings, task.name + "@" + name)));
   }
   scores.task_average = task_average(scores.tasks);
+  if (settings.perplexity) scores.perplexity = text_perplexity(model, mode, *settings.perplexity);
   const Scorer probe_scorer(model, mode, 0);  // probes run past max_position_embeddings on purpose
   double beyond = 0;
   int counted = 0;
   for (const auto& [kind, items] : probes) {
-    std::vector<ProbePoint> points = score_probe(probe_scorer, items, probe_settings);
+    std::vector<ProbePoint> points =
+        score_probe(probe_scorer, items, probe_settings, progress_of(settings, probe_name(kind) + "@" + name));
     for (const ProbePoint& p : points) {
       if (p.distance > window) {
         beyond += p.accuracy;
@@ -99,6 +106,15 @@ std::vector<PairedDifference> compare_paired(const ModeScores& a, const ModeScor
     out.push_back(paired_difference(a.tasks[t].task, a_name, main_metric_correct(a.tasks[t]), b_name,
                                     main_metric_correct(b.tasks[t])));
   }
+  if (a.perplexity && b.perplexity && a.perplexity->bytes > 0) {
+    std::vector<double> a_nats, b_nats, bytes;
+    for (const PerplexityWindow& w : a.perplexity->windows) {
+      a_nats.push_back(w.nats);
+      bytes.push_back(w.bytes);
+    }
+    for (const PerplexityWindow& w : b.perplexity->windows) b_nats.push_back(w.nats);
+    out.push_back(paired_bits_per_byte("bits per byte", a_name, a_nats, b_name, b_nats, bytes));
+  }
   for (const auto& [probe, points] : a.probes) {
     const std::vector<ProbePoint>& other = b.probes.at(probe);
     for (const auto& [label, from] : {std::pair<std::string, int64_t>{"d > w", window}, {"d > L(w-1)", reach}}) {
@@ -161,6 +177,13 @@ DiagnoseReport diagnose(const Model& model, const std::string& model_name, const
   report.base = base_name;
   report.window = model.config.hybrid->window;
   report.default_mode = model.config.default_mode;
+  report.add_bos = settings.add_bos;
+  report.bos_added = adds_bos(settings.add_bos, tokenizer, model);
+  if (settings.perplexity) {
+    report.perplexity_source = settings.perplexity->source;
+    report.perplexity_window = settings.perplexity->window;
+    report.perplexity_stride = settings.perplexity->stride;
+  }
   report.probe_settings.distances = window_distances(report.window);
   if (settings.max_probe_distance > 0) {
     auto& d = report.probe_settings.distances;
@@ -177,8 +200,9 @@ DiagnoseReport diagnose(const Model& model, const std::string& model_name, const
     probes[kind] = make_probe(kind, plain, bos, report.probe_settings);
   }
 
-  report.modes.push_back(score_mode(base, attention::Mode::Softmax, "base", tokenizer, settings, probes,
-                                    report.probe_settings, report.window));
+  report.modes.push_back(settings.base_scores ? *settings.base_scores
+                                              : score_mode(base, attention::Mode::Softmax, "base", tokenizer, settings,
+                                                           probes, report.probe_settings, report.window));
   const double base_average = report.modes[0].task_average;
   for (attention::Mode mode : diagnosed_modes()) {
     ModeScores scores = score_mode(model, mode, attention::mode_name(mode), tokenizer, settings, probes,
@@ -202,7 +226,9 @@ DiagnoseReport diagnose(const Model& model, const std::string& model_name, const
   }
   // Two synthetic contexts are no sample of text: intervals only over the given prose.
   const int bootstrap_samples = settings.usage_sequences.empty() ? 0 : 1000;
-  report.usage = measure_component_usage(model, sequences, usage_mode(model), bootstrap_samples, settings.seed);
+  const attention::Mode measured_in = usage_mode(model);
+  report.usage = measure_component_usage(model, sequences, measured_in, bootstrap_samples, settings.seed,
+                                         progress_of(settings, "usage@" + attention::mode_name(measured_in)));
 
   const Encoder encode = bos_encoder(tokenizer, model, settings.add_bos);
   for (const Task& task : settings.tasks) {

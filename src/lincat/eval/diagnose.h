@@ -24,6 +24,7 @@ struct ModeScores {
   std::optional<double> recovered;                            // task average / base's x 100
   std::map<std::string, std::vector<ProbePoint>> probes;      // probe name -> accuracy per distance
   double beyond_window_probe_accuracy = 0;                    // mean over probe points at distance > w
+  std::optional<PerplexityResult> perplexity;                 // on the held-out text, when one is given
 };
 
 enum class VerdictKind { LinearUsed, Collapsed, LinearOnly };
@@ -39,6 +40,11 @@ struct DiagnoseReport {
   std::string base;
   int64_t window = 0;
   attention::Mode default_mode = attention::Mode::Hybrid;  // the mode the model runs in (its config)
+  AddBos add_bos = AddBos::Auto;  // --add-bos, as eval's results record it
+  bool bos_added = false;         // whether it put a BOS in front of the task and perplexity texts
+  // The held-out text scored for bits per byte in every mode ("" when none), and its windows.
+  std::string perplexity_source;
+  int64_t perplexity_window = 0, perplexity_stride = 0;
   std::vector<ModeScores> modes;  // base first, then hybrid, window, linear, sinks, none, overlap
   ComponentUsage usage;           // measured in usage_mode(model)
   std::string usage_source;       // what the usage was measured on
@@ -52,16 +58,18 @@ struct DiagnoseReport {
   // layers moves it at most w - 1 positions, L * (w - 1) in all. Probe distances beyond it cannot
   // be answered by any window-only path.
   int64_t window_reach = 0;
-  // Paired differences on the same items: hybrid - window, linear - none, hybrid - base, per task
-  // and for the probe items beyond w and beyond the window reach.
+  // Paired differences on the same items: hybrid - window, linear - none, hybrid - base, per task,
+  // in bits per byte on the same windows of the held-out text, and for the probe items beyond w
+  // and beyond the window reach.
   std::vector<PairedDifference> paired;
 };
 
 // The mode pairs diagnose compares item by item: {a, b} for a - b.
 const std::vector<std::pair<std::string, std::string>>& paired_mode_comparisons();
 
-// The comparisons of `a` against `b` (two ModeScores on the same tasks and probe items): per task
-// by its main metric, then per probe pooled over distances > w and over distances > reach.
+// The comparisons of `a` against `b` (two ModeScores on the same tasks, text and probe items): per
+// task by its main metric, then bits per byte window by window (when both scored the text), then
+// per probe pooled over distances > w and over distances > reach.
 std::vector<PairedDifference> compare_paired(const ModeScores& a, const ModeScores& b, int64_t window, int64_t reach,
                                              const std::string& a_name, const std::string& b_name);
 
@@ -78,7 +86,14 @@ struct DiagnoseSettings {
   // contexts of 4w tokens, which give no interval.
   std::vector<std::vector<int64_t>> usage_sequences;
   std::string usage_source;  // named in the report, e.g. "64 sequences of 128 tokens from FILE"
-  // Progress per task and mode ("piqa@hybrid"); empty: none.
+  // Held-out text scored for bits per byte in every mode, window by window (perplexity_text);
+  // none: no bits per byte.
+  std::optional<PerplexityText> perplexity;
+  // The base's scores from an earlier diagnosis with these settings and the same window (the demo
+  // diagnoses several conversions of one teacher); none: the base is scored.
+  std::optional<ModeScores> base_scores;
+  // Progress per task, probe and mode ("piqa@hybrid", "passkey@window") and of the usage pass
+  // ("usage@hybrid"); empty: none.
   std::function<ItemProgress(const std::string& label)> progress;
 };
 

@@ -49,21 +49,25 @@ nlohmann::json usage_intervals_json(const ComponentUsage& u) {
           {"linear_output_share", interval_json(u.model_linear_output_share)}};
 }
 
-nlohmann::json paired_json(const std::vector<PairedDifference>& paired) {
-  nlohmann::json out = nlohmann::json::array();
-  for (const PairedDifference& d : paired) {
-    out.push_back({{"items", d.what}, {"a", d.a}, {"b", d.b}, {"n", d.items}, {"difference", d.difference},
-                   {"low", d.low}, {"high", d.high}, {"only_a", d.only_a}, {"only_b", d.only_b},
-                   {"mcnemar_p", d.p_value}, {"distinguishable", d.distinguishable}});
-  }
-  return out;
-}
-
 std::string interval_text(const Interval& i) {
   return fixed(100 * i.mean, 1) + "% [" + fixed(100 * i.low, 1) + ", " + fixed(100 * i.high, 1) + "]";
 }
 
 }  // namespace
+
+nlohmann::json paired_json(const std::vector<PairedDifference>& paired) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const PairedDifference& d : paired) {
+    const bool accuracy = d.metric == PairedMetric::Accuracy;  // McNemar's counts exist for accuracies only
+    out.push_back({{"items", d.what}, {"metric", paired_metric_name(d.metric)}, {"a", d.a}, {"b", d.b},
+                   {"n", d.items}, {"difference", d.difference}, {"low", d.low}, {"high", d.high},
+                   {"only_a", accuracy ? nlohmann::json(d.only_a) : nlohmann::json(nullptr)},
+                   {"only_b", accuracy ? nlohmann::json(d.only_b) : nlohmann::json(nullptr)},
+                   {"mcnemar_p", accuracy ? nlohmann::json(d.p_value) : nlohmann::json(nullptr)},
+                   {"distinguishable", d.distinguishable}});
+  }
+  return out;
+}
 
 nlohmann::json diagnose_json(const DiagnoseReport& report) {
   nlohmann::json modes = nlohmann::json::object();
@@ -80,12 +84,24 @@ nlohmann::json diagnose_json(const DiagnoseReport& report) {
                      {"task_average", m.task_average},
                      {"recovered", m.recovered ? nlohmann::json(*m.recovered) : nlohmann::json(nullptr)},
                      {"probes", probes},
-                     {"probe_accuracy_beyond_window", m.beyond_window_probe_accuracy}};
+                     {"probe_accuracy_beyond_window", m.beyond_window_probe_accuracy},
+                     {"bits_per_byte", m.perplexity ? nlohmann::json(m.perplexity->bits_per_byte) : nlohmann::json(nullptr)}};
+  }
+  nlohmann::json perplexity = nullptr;
+  const std::optional<PerplexityResult>& scored = report.modes.empty() ? std::nullopt : report.modes.front().perplexity;
+  if (scored) {
+    perplexity = {{"text", report.perplexity_source}, {"window", report.perplexity_window},
+                  {"stride", report.perplexity_stride}, {"windows", scored->windows.size()},
+                  {"tokens", scored->tokens}, {"bytes", scored->bytes},
+                  {"paired_unit", "window (the tokens each strided window predicts, weighted by their bytes)"}};
   }
   return {{"model", report.model},
           {"base", report.base},
           {"window", report.window},
           {"default_mode", attention::mode_name(report.default_mode)},
+          {"add_bos", add_bos_name(report.add_bos)},
+          {"bos_added", report.bos_added},
+          {"perplexity", perplexity},
           {"modes", modes},
           {"usage_mode", attention::mode_name(report.usage.mode)},
           {"usage_source", report.usage_source},
@@ -110,7 +126,9 @@ nlohmann::json diagnose_json(const DiagnoseReport& report) {
 
 std::string diagnose_markdown(const DiagnoseReport& report) {
   std::string out = "# Component diagnostics\n\nModel `" + report.model + "`, base `" + report.base +
-                    "` (softmax), window w = " + std::to_string(report.window) + ".\n\n**Verdict:** " +
+                    "` (softmax), window w = " + std::to_string(report.window) + "; --add-bos " +
+                    add_bos_name(report.add_bos) + " (" + (report.bos_added ? "a BOS" : "no BOS") +
+                    " in front of every task and perplexity text).\n\n**Verdict:** " +
                     report.verdict.line + "\n\n" + std::to_string(report.task_items_within_window) + " of " +
                     std::to_string(report.task_items) +
                     " task items fit inside the window (context and continuation <= w tokens): on those the linear "
@@ -118,27 +136,43 @@ std::string diagnose_markdown(const DiagnoseReport& report) {
                     "used.\n\n## Tasks per mode\n\n| mode |";
   const std::vector<TaskResult>& first = report.modes.front().tasks;
   for (const TaskResult& t : first) out += " " + t.task + " (" + t.main_metric + ") |";
-  out += " average | recovered | probes beyond w |\n|---|";
-  for (size_t i = 0; i < first.size() + 3; ++i) out += "---:|";
+  const bool has_text = report.modes.front().perplexity.has_value();
+  out += std::string(" average | recovered | probes beyond w |") + (has_text ? " bits per byte |" : "") + "\n|---|";
+  for (size_t i = 0; i < first.size() + 3 + (has_text ? 1 : 0); ++i) out += "---:|";
   out += "\n";
   const std::string default_name = attention::mode_name(report.default_mode);
   for (const ModeScores& m : report.modes) {
     out += "| " + m.name + (m.name == default_name ? " (default)" : "") + " |";
     for (const TaskResult& t : m.tasks) out += " " + fixed(t.metrics.at(t.main_metric).value) + " |";
     out += " " + fixed(m.task_average) + " | " + (m.recovered ? fixed(*m.recovered, 1) : std::string("—")) + " | " +
-           fixed(m.beyond_window_probe_accuracy) + " |\n";
+           fixed(m.beyond_window_probe_accuracy) + " |" +
+           (has_text ? " " + (m.perplexity ? fixed(m.perplexity->bits_per_byte) : std::string("—")) + " |" : "") + "\n";
+  }
+  if (has_text) {
+    out += "\nBits per byte (lower is better) on " + report.perplexity_source + ": windows of " +
+           std::to_string(report.perplexity_window) + " tokens every " + std::to_string(report.perplexity_stride) +
+           " tokens, each token predicted once.\n";
   }
   out += "\n## Paired differences (same items)\n\nAccuracy of a minus b in points, paired bootstrap 95% interval, "
          "McNemar's exact test on the items where they disagree; distinguishable: p < 0.05. Probe rows pool the "
          "distances beyond w and beyond the window stack's reach L(w-1) = " + std::to_string(report.window_reach) +
-         " tokens.\n\n| items | a - b | n | difference [95%] | only a / only b | McNemar p | |\n|---|---|---:|---|---:|---:|---|\n";
+         " tokens.";
+  if (has_text) {
+    out += " The bits-per-byte row compares the same windows of the held-out text (n = windows): a's bits per byte "
+           "minus b's (negative: a predicts the text better), the interval from resampling windows (each resample's "
+           "summed nats over its summed bytes); distinguishable: the interval excludes 0.";
+  }
+  out += "\n\n| items | a - b | n | difference [95%] | only a / only b | McNemar p | |\n|---|---|---:|---|---:|---:|---|\n";
   for (const PairedDifference& d : report.paired) {
-    char row[300];
-    std::snprintf(row, sizeof row, "| %s | %s - %s | %lld | %+.1f [%+.1f, %+.1f] | %lld / %lld | %.3g | %s |\n",
-                  d.what.c_str(), d.a.c_str(), d.b.c_str(), static_cast<long long>(d.items), 100 * d.difference,
-                  100 * d.low, 100 * d.high, static_cast<long long>(d.only_a), static_cast<long long>(d.only_b),
-                  d.p_value, d.distinguishable ? "distinguishable" : "not distinguishable");
-    out += row;
+    const bool accuracy = d.metric == PairedMetric::Accuracy;
+    char counts[64] = "—", p_value[32] = "—";
+    if (accuracy) {
+      std::snprintf(counts, sizeof counts, "%lld / %lld", static_cast<long long>(d.only_a), static_cast<long long>(d.only_b));
+      std::snprintf(p_value, sizeof p_value, "%.3g", d.p_value);
+    }
+    out += "| " + d.what + " | " + d.a + " - " + d.b + " | " + std::to_string(d.items) + " | " + difference_text(d) +
+           " | " + counts + " | " + p_value + " | " + (d.distinguishable ? "distinguishable" : "not distinguishable") +
+           " |\n";
   }
   std::string unreachable;
   const bool probed = !report.modes.empty() && !report.modes.front().probes.empty();

@@ -11,6 +11,10 @@
 namespace lincat::eval {
 
 nlohmann::json diagnose_json(const DiagnoseReport& report);
+
+// Paired differences as report.json lists them (the demo's against_lolcats too): McNemar's counts
+// and p are null for bits per byte.
+nlohmann::json paired_json(const std::vector<PairedDifference>& paired);
 std::string diagnose_markdown(const DiagnoseReport& report);
 
 // Creates `directory` if needed; returns the files written.

@@ -135,44 +135,110 @@ double task_average(const std::vector<TaskResult>& results) {
   return counted == 0 ? 0 : sum / counted;
 }
 
-PerplexityResult strided_perplexity(const Model& model, attention::Mode mode, const std::vector<int64_t>& tokens,
-                                    int64_t bytes, int64_t window, int64_t stride,
-                                    const std::vector<bool>& targets) {
+std::vector<PerplexityWindow> strided_windows(int64_t tokens, int64_t window, int64_t stride) {
   if (window < 2) throw UserError("perplexity window must be at least 2 tokens, found " + std::to_string(window));
   if (stride < 1 || stride > window - 1) {
     throw UserError("perplexity stride must be in 1.." + std::to_string(window - 1) + ", found " +
                     std::to_string(stride));
   }
+  std::vector<PerplexityWindow> windows;
+  int64_t predicted_until = 1;  // tokens before this one are predicted (or the BOS)
+  for (int64_t begin = 0; predicted_until < tokens; begin += stride) {
+    PerplexityWindow w;
+    w.begin = begin;
+    w.end = std::min(begin + window, tokens);
+    w.first = std::max(predicted_until, begin + 1);
+    windows.push_back(w);
+    predicted_until = w.end;
+  }
+  return windows;
+}
+
+std::vector<double> window_bytes(const io::Tokenizer& tokenizer, const std::vector<int64_t>& tokens,
+                                 const std::vector<PerplexityWindow>& windows, int64_t text_bytes) {
+  const auto decoded_before = [&](int64_t t) {  // bytes of the text the first t tokens decode to
+    return static_cast<double>(tokenizer.decode(std::vector<int64_t>(tokens.begin(), tokens.begin() + t), true).size());
+  };
+  std::vector<double> bytes;
+  double total = 0, before = windows.empty() ? 0 : decoded_before(windows.front().first);
+  for (const PerplexityWindow& w : windows) {
+    const double until = decoded_before(w.end);
+    bytes.push_back(std::max(0.0, until - before));
+    total += bytes.back();
+    before = until;
+  }
+  if (total <= 0) throw UserError("perplexity: the text's tokens decode to no bytes");
+  for (double& b : bytes) b *= static_cast<double>(text_bytes) / total;
+  return bytes;
+}
+
+PerplexityResult strided_perplexity(const Model& model, attention::Mode mode, const std::vector<int64_t>& tokens,
+                                    int64_t bytes, int64_t window, int64_t stride,
+                                    const std::vector<bool>& targets, const std::vector<double>& bytes_per_window) {
   const int64_t n = static_cast<int64_t>(tokens.size());
   if (n < 2 || bytes < 0) throw UserError("perplexity needs a non-empty text");
   if (!targets.empty() && static_cast<int64_t>(targets.size()) != n) {
     throw UserError("perplexity: " + std::to_string(targets.size()) + " target flags for " + std::to_string(n) + " tokens");
   }
+  PerplexityResult result;
+  result.windows = strided_windows(n, window, stride);
+  if (!bytes_per_window.empty() && bytes_per_window.size() != result.windows.size()) {
+    throw UserError("perplexity: bytes for " + std::to_string(bytes_per_window.size()) + " windows, the text has " +
+                    std::to_string(result.windows.size()));
+  }
   check_token_ids(model, tokens, "text");
   torch::NoGradGuard no_grad;
   const at::Tensor ids = torch::tensor(tokens, torch::kLong);  // [n]
   double nll = 0;
-  int64_t counted = 0;
-  int64_t predicted_until = 1;  // tokens before this one are predicted (or the BOS)
-  for (int64_t begin = 0; predicted_until < n; begin += stride) {
-    const int64_t end = std::min(begin + window, n);
-    const at::Tensor log_probs =  // [end - begin, V]
-        forward(model, ids.slice(0, begin, end).view({1, -1}), mode)[0].log_softmax(-1).cpu();
-    for (int64_t t = std::max(predicted_until, begin + 1); t < end; ++t) {
+  for (size_t k = 0; k < result.windows.size(); ++k) {
+    PerplexityWindow& w = result.windows[k];
+    const at::Tensor logits = forward(model, ids.slice(0, w.begin, w.end).view({1, -1}), mode)[0];  // [end - begin, V]
+    // Only the rows that predict tokens first..end-1 (a row's log-softmax does not depend on the others),
+    // each at its token, copied out at once.
+    const at::Tensor picked =  // [end - first]
+        logits.slice(0, w.first - 1 - w.begin, w.end - 1 - w.begin)
+            .log_softmax(-1)
+            .gather(1, ids.slice(0, w.first, w.end).view({-1, 1}).to(logits.device()))
+            .view(-1)
+            .to(torch::kDouble)
+            .cpu()
+            .contiguous();
+    const auto values = picked.accessor<double, 1>();
+    for (int64_t t = w.first; t < w.end; ++t) {
       if (!targets.empty() && !targets[static_cast<size_t>(t)]) continue;
-      nll -= log_probs[t - 1 - begin][tokens[static_cast<size_t>(t)]].item<double>();
-      ++counted;
+      w.nats -= values[t - w.first];
+      ++w.tokens;
     }
-    predicted_until = end;
+    if (!bytes_per_window.empty()) w.bytes = bytes_per_window[k];
+    nll += w.nats;
+    result.tokens += w.tokens;
   }
-  PerplexityResult result;
-  if (counted == 0) throw UserError("perplexity: no token to predict (every label is -100?)");
-  result.tokens = counted;
+  if (result.tokens == 0) throw UserError("perplexity: no token to predict (every label is -100?)");
   result.bytes = bytes;
   result.token_perplexity = std::exp(nll / static_cast<double>(result.tokens));
   result.bits_per_byte = bytes > 0 ? nll / (static_cast<double>(bytes) * std::log(2.0)) : std::nan("");
   result.byte_perplexity = std::pow(2.0, result.bits_per_byte);
   return result;
+}
+
+PerplexityText perplexity_text(const io::Tokenizer& tokenizer, const Encoder& encode, const Model& model,
+                               const std::string& text, const std::string& source, int64_t window, int64_t stride) {
+  if (text.empty()) throw UserError(source + ": empty text");
+  PerplexityText prepared;
+  prepared.source = source;
+  prepared.tokens = encode(text);
+  prepared.bytes = static_cast<int64_t>(text.size());
+  prepared.window = window > 0 ? window : model.config.max_position_embeddings;
+  prepared.stride = stride > 0 ? stride : std::max<int64_t>(1, prepared.window / 2);
+  prepared.window_bytes =
+      window_bytes(tokenizer, prepared.tokens,
+                   strided_windows(static_cast<int64_t>(prepared.tokens.size()), prepared.window, prepared.stride),
+                   prepared.bytes);
+  return prepared;
+}
+
+PerplexityResult text_perplexity(const Model& model, attention::Mode mode, const PerplexityText& text) {
+  return strided_perplexity(model, mode, text.tokens, text.bytes, text.window, text.stride, {}, text.window_bytes);
 }
 
 }  // namespace lincat::eval

@@ -3,6 +3,7 @@
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <map>
 #include <string>
 #include <vector>
@@ -10,6 +11,7 @@
 #include "lincat/eval/metrics.h"
 #include "lincat/eval/scorer.h"
 #include "lincat/eval/task.h"
+#include "lincat/io/tokenizer.h"
 
 namespace lincat::eval {
 
@@ -47,21 +49,62 @@ std::vector<bool> main_metric_correct(const TaskResult& result);
 // Mean of the main metrics of the results that have one (0 when none has).
 double task_average(const std::vector<TaskResult>& results);
 
+// One window of a strided perplexity: a forward pass over tokens [begin, end) that predicts the
+// tokens [first, end) no earlier window predicted. The unit paired comparisons of bits per byte
+// resample (each window's share of the text: its nats over its bytes).
+struct PerplexityWindow {
+  int64_t begin = 0, first = 0, end = 0;
+  double nats = 0;     // negative log-likelihood summed over the counted tokens
+  int64_t tokens = 0;  // counted (predicted and targeted) tokens
+  double bytes = std::numeric_limits<double>::quiet_NaN();  // text bytes of tokens [first, end); NaN when unknown
+};
+
 struct PerplexityResult {
   double token_perplexity = 0;  // exp(mean negative log-likelihood per predicted token)
   double bits_per_byte = 0;     // total negative log-likelihood / (bytes * ln 2)
   double byte_perplexity = 0;   // 2^bits_per_byte
   int64_t tokens = 0;           // predicted tokens
   int64_t bytes = 0;
+  std::vector<PerplexityWindow> windows;  // in order; their nats add up to the total
 };
 
-// tokens: the text's ids with a leading BOS (never predicted). Windows of `window` tokens start
-// every `stride` tokens; each token is predicted once, in the first window that holds it with up
-// to window - stride tokens of context before it (Hugging Face's strided perplexity).
+// The windows of a text of `tokens` ids (a leading BOS, never predicted): `window` tokens starting
+// every `stride` tokens, until every token is predicted; each token is predicted once, in the first
+// window that holds it, with up to window - stride tokens of context before it (Hugging Face's
+// strided perplexity). UserError for a window under 2 tokens or a stride outside 1..window-1.
+std::vector<PerplexityWindow> strided_windows(int64_t tokens, int64_t window, int64_t stride);
+
+// The text's bytes of each window's predicted tokens: the growth of the decoded text from the
+// window's first token to its end, scaled so that the windows add up to `text_bytes` (decoding
+// differs from the text only where the tokenizer normalises it). One decode per window boundary.
+std::vector<double> window_bytes(const io::Tokenizer& tokenizer, const std::vector<int64_t>& tokens,
+                                 const std::vector<PerplexityWindow>& windows, int64_t text_bytes);
+
+// tokens: the text's ids with a leading BOS (never predicted), scored in strided_windows.
 // `targets` (empty: all) marks the tokens that count (pre-tokenised data with labels of -100);
 // `bytes` 0 (pre-tokenised data: the text is unknown) leaves the per-byte metrics NaN.
+// `bytes_per_window` (window_bytes; empty: unknown) gives each window its bytes.
 PerplexityResult strided_perplexity(const Model& model, attention::Mode mode, const std::vector<int64_t>& tokens,
                                     int64_t bytes, int64_t window, int64_t stride,
-                                    const std::vector<bool>& targets = {});
+                                    const std::vector<bool>& targets = {},
+                                    const std::vector<double>& bytes_per_window = {});
+
+// A held-out text prepared for strided perplexity: its ids, its bytes, its windows' bytes.
+struct PerplexityText {
+  std::string source;           // named in reports
+  std::vector<int64_t> tokens;  // BOS first when the encoder adds it
+  int64_t bytes = 0;
+  int64_t window = 0, stride = 0;
+  std::vector<double> window_bytes;  // per window of strided_windows(tokens, window, stride)
+};
+
+// `text` (non-empty; UserError naming `source` otherwise) through `encode`. Window 0: the model's
+// max_position_embeddings; stride 0: half the window.
+PerplexityText perplexity_text(const io::Tokenizer& tokenizer, const Encoder& encode, const Model& model,
+                               const std::string& text, const std::string& source, int64_t window = 0,
+                               int64_t stride = 0);
+
+// strided_perplexity of the prepared text, every window with its bytes.
+PerplexityResult text_perplexity(const Model& model, attention::Mode mode, const PerplexityText& text);
 
 }  // namespace lincat::eval

@@ -1,5 +1,7 @@
 #include "lincat/eval/probes.h"
 
+#include <algorithm>
+
 #include "lincat/eval/metrics.h"
 #include "lincat/util/error.h"
 
@@ -61,8 +63,12 @@ std::vector<ProbeItem> make_probe(ProbeKind kind, const Encoder& encode, int64_t
 }
 
 std::vector<ProbePoint> score_probe(const Scorer& scorer, const std::vector<ProbeItem>& items,
-                                    const ProbeSettings& settings) {
+                                    const ProbeSettings& settings, const ItemProgress& progress) {
   std::vector<ProbePoint> points;
+  int64_t done = 0, total = 0;
+  for (const ProbeItem& item : items) {
+    total += std::count(settings.distances.begin(), settings.distances.end(), item.requested_distance) > 0 ? 1 : 0;
+  }
   for (int64_t distance : settings.distances) {
     ProbePoint point{distance, 0, 0, {}};
     for (const ProbeItem& item : items) {
@@ -72,6 +78,7 @@ std::vector<ProbePoint> score_probe(const Scorer& scorer, const std::vector<Prob
       point.correct.push_back(first_argmax(ll) == item.gold);
       point.accuracy += point.correct.back() ? 1 : 0;
       ++point.items;
+      if (progress) progress(++done, total);
     }
     if (point.items > 0) point.accuracy /= point.items;
     points.push_back(point);

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "lincat/eval/evaluate.h"
 #include "lincat/eval/probe_templates.h"
 #include "lincat/eval/scorer.h"
 
@@ -36,8 +37,8 @@ struct ProbePoint {
   std::vector<bool> correct;  // per item, in the order of the items: paired comparisons between modes
 };
 
-// Accuracy per requested distance, in the order of settings.distances.
+// Accuracy per requested distance, in the order of settings.distances; `progress` after each item.
 std::vector<ProbePoint> score_probe(const Scorer& scorer, const std::vector<ProbeItem>& items,
-                                    const ProbeSettings& settings);
+                                    const ProbeSettings& settings, const ItemProgress& progress = {});
 
 }  // namespace lincat::eval

@@ -1,6 +1,7 @@
 #include "lincat/eval/text_encoder.h"
 
 #include "lincat/util/error.h"
+#include "lincat/util/name_table.h"
 
 namespace lincat::eval {
 
@@ -9,10 +10,21 @@ int64_t bos_token(const io::Tokenizer& tokenizer, const Model& model) {
   return model.config.bos_token_id.value_or(-1);
 }
 
+namespace {
+
+const util::NameTable<AddBos>& add_bos_table() {
+  static const util::NameTable<AddBos> table = {{AddBos::Auto, "auto"}, {AddBos::Yes, "yes"}, {AddBos::No, "no"}};
+  return table;
+}
+
+}  // namespace
+
+std::string add_bos_name(AddBos add_bos) { return util::name_of(add_bos_table(), add_bos); }
+
 AddBos parse_add_bos(const std::string& value) {
-  if (value == "auto") return AddBos::Auto;
-  if (value == "yes") return AddBos::Yes;
-  if (value == "no") return AddBos::No;
+  for (const auto& [add_bos, name] : add_bos_table()) {
+    if (name == value) return add_bos;
+  }
   throw SettingError("add_bos", " '" + value + "': expected auto, yes or no");
 }
 

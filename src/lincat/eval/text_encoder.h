@@ -16,6 +16,7 @@ int64_t bos_token(const io::Tokenizer& tokenizer, const Model& model);
 // --add-bos: auto follows the tokenizer (Tokenizer::adds_bos), yes and no force it.
 enum class AddBos { Auto, Yes, No };
 AddBos parse_add_bos(const std::string& value);  // SettingError naming add_bos
+std::string add_bos_name(AddBos add_bos);        // "auto", "yes", "no"
 // Whether `add_bos` puts a BOS in front with this tokenizer and model.
 bool adds_bos(AddBos add_bos, const io::Tokenizer& tokenizer, const Model& model);
 

@@ -91,11 +91,15 @@ int run_calibrate(CalibrateFlags flags) {
                                  {"train_tokens", report.train_tokens}, {"held_out_tokens", report.held_out_tokens},
                                  {"sequence_length", length}, {"steps", report.steps},
                                  {"learning_rate", flags.settings.learning_rate},
+                                 {"eval_interval", flags.settings.eval_interval}, {"best_step", report.best_step},
+                                 {"held_out_curve", report.held_out_curve},
                                  {"before", point_json(report.before)}, {"after", point_json(report.after)}};
   write_file_atomically((fs::path(flags.out) / "calibration.json").string(), record.dump(2) + "\n");
 
   std::cout << flags.out << ": gamma calibrated for " << flags.mode << " mode on " << report.train_tokens
-            << " tokens (" << report.steps << " steps), held out " << report.held_out_tokens << " tokens\n"
+            << " tokens (" << report.steps << " steps), held out " << report.held_out_tokens << " tokens; kept the gamma of step "
+            << report.best_step << " (lowest held-out " << flags.mode << " loss, evaluated every "
+            << flags.settings.eval_interval << " steps)\n"
             << "| | mean gamma | hybrid loss | overlap loss |\n|---|---:|---:|---:|\n";
   for (const auto& [name, point] : {std::pair{"before", report.before}, std::pair{"after", report.after}}) {
     char row[160];
@@ -126,6 +130,10 @@ void add_calibrate_command(CLI::App& app, Action& action) {
   command->add_option("--sequence-length", flags->sequence_length, "tokens per sequence (default: 4 windows, at most the model's context)");
   command->add_option("--steps", flags->settings.steps, "optimiser steps")->capture_default_str();
   command->add_option("--learning-rate", flags->settings.learning_rate, "AdamW learning rate on the mixing logits")
+      ->capture_default_str();
+  command->add_option("--eval-interval", flags->settings.eval_interval,
+                      "steps between held-out evaluations; the gamma with the lowest held-out loss is kept")
+      ->check(at_least(1))
       ->capture_default_str();
   command->callback([flags, &action] { action = [flags] { return run_calibrate(*flags); }; });
 }

@@ -50,6 +50,7 @@ CalibrationReport calibrate_gamma(Model& model, const TokenSequences& train, con
                     " has no gamma to tune (it needs both branches: hybrid or overlap)");
   }
   if (train.count() == 0 || held_out.count() == 0) throw UserError("calibration needs training and held-out sequences");
+  if (settings.eval_interval < 1) throw SettingError("eval_interval", " must be >= 1");
   CalibrationReport report;
   report.train_tokens = train.ids.numel();
   report.held_out_tokens = held_out.ids.numel();
@@ -63,10 +64,31 @@ CalibrationReport calibrate_gamma(Model& model, const TokenSequences& train, con
     gammas.push_back({"layers." + std::to_string(l) + ".mixing_logit", logit, false});
   }
   AdamW optimiser(gammas);
-  for (int64_t step = 0; step < settings.steps; ++step) {
+  // A few hundred tokens can overfit gamma: the held-out loss in the calibrated mode picks the step to keep.
+  const auto snapshot = [&gammas] {
+    std::vector<at::Tensor> copies;
+    for (const NamedParameter& p : gammas) copies.push_back(p.tensor.detach().clone());
+    return copies;
+  };
+  double best_loss = report.before.held_out_loss.at(attention::mode_name(settings.mode));
+  report.held_out_curve.emplace_back(0, best_loss);
+  std::vector<at::Tensor> best = snapshot();
+  for (int64_t step = 1; step <= settings.steps; ++step) {
     optimiser.zero_grad();
     finetune_losses(model, nullptr, train.ids, train.loss_mask, settings.mode, *model.config.hybrid, {}, 0, 1.0, true);
     optimiser.step(settings.learning_rate, 0);
+    if (step % settings.eval_interval != 0 && step != settings.steps) continue;
+    const double loss = held_out_loss(model, held_out, settings.mode);
+    report.held_out_curve.emplace_back(step, loss);
+    if (loss < best_loss) {
+      best_loss = loss;
+      report.best_step = step;
+      best = snapshot();
+    }
+  }
+  {
+    at::NoGradGuard no_grad;
+    for (size_t i = 0; i < gammas.size(); ++i) gammas[i].tensor.copy_(best[i]);
   }
   for (NamedParameter& p : gammas) p.tensor.requires_grad_(false);
   report.after = measure(model, held_out);

@@ -1,12 +1,14 @@
 // Inference-time hybridisation, tuned: a model converted in linear-only mode and switched to
 // hybrid (or overlap) keeps gamma at its untrained 0.1. Calibration trains gamma alone (the
 // mixing logits, one per layer and head; every other weight frozen) on a few hundred tokens of
-// text for next-token prediction in the target mode, and measures held-out loss in hybrid and
-// overlap mode before and after.
+// text for next-token prediction in the target mode, keeps the gamma whose held-out loss in that
+// mode was lowest (the untrained one included: calibration never leaves it worse), and measures
+// held-out loss in hybrid and overlap mode before and after.
 #pragma once
 #include <cstdint>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "lincat/model/model.h"
@@ -18,6 +20,7 @@ struct CalibrationSettings {
   attention::Mode mode = attention::Mode::Hybrid;  // the mode gamma is tuned for: hybrid or overlap
   int64_t steps = 60;                              // full-batch AdamW steps on the training sequences
   double learning_rate = 0.1;                      // on the mixing logits
+  int64_t eval_interval = 10;                      // steps between held-out evaluations (and the last step)
 };
 
 // Held-out next-token cross-entropy (nats per token) and mean gamma.
@@ -28,8 +31,10 @@ struct CalibrationPoint {
 };
 
 struct CalibrationReport {
-  CalibrationPoint before, after;
+  CalibrationPoint before, after;  // `after`: the kept gamma
   int64_t train_tokens = 0, held_out_tokens = 0, steps = 0;
+  int64_t best_step = 0;  // the step whose gamma is kept (0: the untrained one)
+  std::vector<std::pair<int64_t, double>> held_out_curve;  // (step, held-out loss in the calibrated mode)
 };
 
 // The modes calibration reports: hybrid and overlap.

@@ -30,6 +30,15 @@ struct Tiny {
   }
 };
 
+// Stage 1 with the attention-weight cross-entropy alone (Hedgehog's transfer).
+Stage1Settings attention_weight_transfer() {
+  Stage1Settings settings;
+  settings.output_mse_weight = 0;
+  settings.attention_weight_weight = 1;
+  settings.optimiser.learning_rate = 0.05;
+  return settings;
+}
+
 double train_transfer(Tiny& t, const Stage1Settings& settings, int steps,
                       attention::Mode mode = attention::Mode::Hybrid) {
   std::vector<NamedParameter> parameters = trainable_tensors(*t.student);
@@ -61,10 +70,7 @@ TEST(TrainStage1, OutputMseTransferCutsTheLossSeveralFold) {
 
 TEST(TrainStage1, AttentionWeightTransferLowersTheLossAndIgnoresBlockSize) {
   Tiny t;
-  Stage1Settings settings;
-  settings.output_mse_weight = 0;
-  settings.attention_weight_weight = 1;
-  settings.optimiser.learning_rate = 0.05;
+  Stage1Settings settings = attention_weight_transfer();
   const auto loss_with_block = [&](int64_t block) {
     at::NoGradGuard no_grad;
     settings.query_block = block;
@@ -83,10 +89,7 @@ TEST(TrainStage1, AttentionWeightTransferLowersTheLossAndIgnoresBlockSize) {
 // training the feature maps lowers it.
 TEST(TrainStage1, LinearModeAttentionTransferUsesTheLinearBranchAlone) {
   Tiny t;
-  Stage1Settings settings;
-  settings.output_mse_weight = 0;
-  settings.attention_weight_weight = 1;
-  settings.optimiser.learning_rate = 0.05;
+  Stage1Settings settings = attention_weight_transfer();
   const auto loss = [&](attention::Mode mode) {
     at::NoGradGuard no_grad;
     return transfer_losses(*t.student, t.ids, mode, settings, 1.0, false).attention_ce;

@@ -41,17 +41,35 @@ at::Tensor split_chunks(const at::Tensor& x, int64_t chunk) {
   return x.view({x.size(0), x.size(1), x.size(2) / chunk, chunk, x.size(3)});
 }
 
-// [B, H, nc, C, e] -> [B, H, nc, C, e] where chunk b holds chunk b - lag (zeros before chunk 0).
-at::Tensor lagged_chunks(const at::Tensor& chunks, int64_t lag) {
-  if (lag == 0) return chunks;
-  const int64_t count = chunks.size(2);
-  if (count <= lag) return at::zeros_like(chunks);
-  return at::cat({at::zeros_like(chunks.narrow(2, 0, lag)), chunks.narrow(2, 0, count - lag)}, 2);
-}
+// The chunks of several heads side by side, for products over chunk b and the chunk before it
+// without copying the earlier chunk next to each: x [B, H, P, e] (P a multiple of C) flattened
+// to M = B H P / C chunks of rows, with C zero rows in front. The chunk before chunk m is then
+// the C rows before it, and chunks m - 1 and m are one window of 2C rows: views of one padded copy.
+// The chunk before a head's first is the previous head's last (the zeros for the first head):
+// every mask leaves out the keys before row 0, so their weights are exactly zero.
+class ChunkRows {
+ public:
+  ChunkRows(const at::Tensor& x, int64_t chunk)
+      : chunk_(chunk), count_(x.numel() / x.size(-1) / chunk),
+        rows_(at::constant_pad_nd(x.reshape({-1, x.size(-1)}), {0, 0, chunk, 0})) {}  // [C + M C, e]
 
-// [B, H, nc, C, e] -> [B, H, nc, 2C, e]: the rows of chunks b-1 and b for each chunk b.
-at::Tensor chunk_pairs(const at::Tensor& chunks) {
-  return at::cat({lagged_chunks(chunks, 1), chunks}, 3);
+  at::Tensor previous() const { return rows_.narrow(0, 0, count_ * chunk_).view({count_, chunk_, -1}); }      // [M, C, e]
+  // Chunks m - 1 and m, transposed: [M, e, 2C].
+  at::Tensor pairs_transposed() const { return rows_.unfold(0, 2 * chunk_, chunk_); }
+
+ private:
+  int64_t chunk_, count_;
+  at::Tensor rows_;
+};
+
+// [B, H, nc, C, e] -> [B H nc, C, e]
+at::Tensor flat_chunks(const at::Tensor& x) { return x.reshape({-1, x.size(-2), x.size(-1)}); }
+
+// [B, H, nc, C, e] -> [B H nc, C, e] where chunk b holds chunk b - lag (lag 0 or 1; see ChunkRows
+// for what lag 1 puts before a head's first chunk).
+at::Tensor lagged_chunks(const at::Tensor& chunks, int64_t lag) {
+  TORCH_CHECK(lag == 0 || lag == 1, "chunk lag ", lag, " (0 or 1)");
+  return lag == 0 ? flat_chunks(chunks) : ChunkRows(chunks, chunks.size(-2)).previous();
 }
 
 // Inputs of one call, padded to whole chunks. Values carry the column of ones.
@@ -129,13 +147,14 @@ SoftmaxWeights softmax_weights(const Chunks& in, const at::Tensor& history_sink_
     const at::Tensor mask =  // [nc, C, 2C]
         chunk_mask(in, MaskKind::Pairs, mode, config, 1, padded, 2 * chunk,
                    [&](int64_t i, int64_t c) {
-                     return in_softmax_set(mode, offset + i, offset + (i / chunk - 1) * chunk + c,
-                                           config);
+                     const int64_t key = offset + (i / chunk - 1) * chunk + c;  // the rows hold none before row 0
+                     return key >= offset && in_softmax_set(mode, offset + i, key, config);
                    },
                    in.keys.device())
             .view({count, chunk, 2 * chunk});
-    const at::Tensor key_pairs = chunk_pairs(split_chunks(in.keys, chunk));  // [B, H, nc, 2C, d]
-    pair_scores = at::matmul(split_chunks(scaled_queries, chunk), key_pairs.transpose(-1, -2))
+    const at::Tensor key_pairs = ChunkRows(in.keys, chunk).pairs_transposed();  // [B H nc, d, 2C]
+    pair_scores = at::bmm(flat_chunks(split_chunks(scaled_queries, chunk)), key_pairs)
+                      .view({batch, heads, count, chunk, 2 * chunk})
                       .masked_fill(~mask, minus_infinity);
   }
 
@@ -190,13 +209,15 @@ at::Tensor linear_block_weights(const at::Tensor& phi_q, const at::Tensor& phi_k
   const at::Tensor mask =  // [nc, C, C]
       chunk_mask(in, MaskKind::Block, mode, config, lag, padded, chunk,
                  [&](int64_t i, int64_t c) {
-                   return row_linear_key(in, mode, offset + i,
-                                         offset + (i / chunk - lag) * chunk + c, config);
+                   const int64_t key = offset + (i / chunk - lag) * chunk + c;  // the rows hold none before row 0
+                   return key >= offset && row_linear_key(in, mode, offset + i, key, config);
                  },
                  phi_q.device())
           .to(phi_q.scalar_type())
           .view({count, chunk, chunk});
-  return at::matmul(phi_q, lagged_chunks(phi_k, lag).transpose(-1, -2)) * mask;  // [B, H, nc, C, C]
+  const at::Tensor keys = lagged_chunks(phi_k, lag);  // [B H nc, C, F]
+  return at::bmm(flat_chunks(phi_q), keys.transpose(1, 2)).view({phi_q.size(0), phi_q.size(1), count, chunk, chunk}) *
+         mask;  // [B, H, nc, C, C]
 }
 
 // Adds phi_q(Q_b) [S_{b-lag} z_{b-lag}] to sums [B, H, nc, C, d+1] in place, where
@@ -281,12 +302,13 @@ at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
     }
   }
 
-  const at::Tensor value_chunks = split_chunks(in.values, in.chunk);  // [B, H, nc, C, d+1]
+  const std::vector<int64_t> sums_shape = {batch, heads, in.count, in.chunk, head_dim + 1};
   at::Tensor sums;  // [B, H, nc, C, d+1]: numerator, normaliser
   if (pair_weights.defined()) {
-    sums = at::matmul(pair_weights, chunk_pairs(value_chunks));
+    const at::Tensor value_pairs = ChunkRows(in.values, in.chunk).pairs_transposed().transpose(1, 2);  // [B H nc, 2C, d+1]
+    sums = at::bmm(flat_chunks(pair_weights), value_pairs).view(sums_shape);
   } else if (block_weights.defined()) {
-    sums = at::matmul(block_weights, lagged_chunks(value_chunks, block_lag));
+    sums = at::bmm(flat_chunks(block_weights), lagged_chunks(split_chunks(in.values, in.chunk), block_lag)).view(sums_shape);
   } else {
     sums = at::zeros({batch, heads, in.count, in.chunk, head_dim + 1}, in.values.options());
   }
@@ -348,15 +370,23 @@ at::Tensor chunked_attention_by_heads(const at::Tensor& q, const at::Tensor& k, 
   TORCH_CHECK(heads_per_pass >= 1 && heads_per_pass % group == 0, "heads_per_pass ", heads_per_pass,
               " must be a positive multiple of the GQA group size ", group);
   if (heads_per_pass >= heads) return attend(q, k, v, weights, config, mode, history);
-  std::vector<at::Tensor> outputs;  // each [B, heads_per_pass or fewer, T, d]
+  // Each group's result goes straight into its heads of the output: collecting them for a cat
+  // would hold a second copy of the output at the peak.
+  std::vector<at::Tensor> outputs;  // each [B, heads_per_pass or fewer, T, d], under autograd
+  at::Tensor output;                // [B, H, T, d], without
+  if (!at::GradMode::is_enabled()) output = at::empty(q.sizes(), q.options());
   for (int64_t first = 0; first < heads; first += heads_per_pass) {
     const int64_t count = std::min(heads_per_pass, heads - first);
-    outputs.push_back(attend(q.narrow(1, first, count), k.narrow(1, first / group, count / group),
-                             v.narrow(1, first / group, count / group),
-                             heads_of(weights, first, count), config, mode,
-                             history_of_heads(history, first, count, group)));
+    at::Tensor part = attend(q.narrow(1, first, count), k.narrow(1, first / group, count / group),
+                             v.narrow(1, first / group, count / group), heads_of(weights, first, count), config,
+                             mode, history_of_heads(history, first, count, group));
+    if (output.defined()) {
+      output.narrow(1, first, count).copy_(part);
+    } else {
+      outputs.push_back(std::move(part));
+    }
   }
-  return at::cat(outputs, 1);
+  return output.defined() ? output : at::cat(outputs, 1);
 }
 
 }  // namespace detail

@@ -37,6 +37,7 @@ struct DemoFlags {
   int64_t limit = 100;  // keeps the diagnostics within the time budget whatever the task files hold
   ProbeFlags probes{demo::DemoOptions{}.probe_items};
   int threads = 0;
+  int jobs = demo::DemoOptions{}.jobs;
 };
 
 void require_file(const std::string& flag, const std::string& path, const std::string& what) {
@@ -77,7 +78,10 @@ demo::DemoOptions demo_options(const DemoFlags& f) {
   o.probe_items = f.probes.items;
   o.probe_seed = f.probes.seed;
   o.load = f.model.load_options();
-  o.progress = item_progress;
+  o.jobs = f.jobs;
+  // Two jobs' progress lines interleave: a line each, never redrawn in place.
+  const bool redraw = f.jobs == 1 && train::stderr_is_terminal();
+  o.progress = [redraw](const std::string& label) { return item_progress_redrawn_if(label, redraw); };
   return o;
 }
 
@@ -130,7 +134,12 @@ void add_demo_command(CLI::App& app, Action& action) {
                       "a whole demo's time")
       ->capture_default_str()
       ->check(at_least(1));
-  command->add_option("--threads", flags->threads, "libtorch threads (default: $LINCAT_THREADS, else 1)");
+  command->add_option("--threads", flags->threads, "libtorch threads per job (default: $LINCAT_THREADS, else 1)");
+  command->add_option("--jobs", flags->jobs,
+                      "jobs at once, each on one thread: 2 diagnoses one recipe while the next converts, 1 runs "
+                      "them in turns (the same numbers either way)")
+      ->capture_default_str()
+      ->check(at_least(1));
   command->callback([flags, &action] { action = [flags] { return run_demo(*flags); }; });
 }
 

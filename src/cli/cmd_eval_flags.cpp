@@ -51,8 +51,9 @@ std::vector<eval::Task> TaskFlags::load_tasks() const {
   return loaded;
 }
 
-eval::ItemProgress item_progress(const std::string& label) {
-  const bool terminal = train::stderr_is_terminal();
+eval::ItemProgress item_progress(const std::string& label) { return item_progress_redrawn_if(label, train::stderr_is_terminal()); }
+
+eval::ItemProgress item_progress_redrawn_if(const std::string& label, bool terminal) {
   const auto start = std::chrono::steady_clock::now();
   auto last = std::make_shared<std::chrono::steady_clock::time_point>(start);
   return [label, terminal, start, last](int64_t done, int64_t total) {
@@ -67,7 +68,9 @@ eval::ItemProgress item_progress(const std::string& label) {
     std::snprintf(line, sizeof line, "%s: %lld/%lld items, %.1f items/s, %lld:%02lld left", label.c_str(),
                   static_cast<long long>(done), static_cast<long long>(total), rate,
                   static_cast<long long>(left) / 60, static_cast<long long>(left) % 60);
-    std::cerr << (terminal ? "\r" : "") << line << (terminal && done < total ? "" : "\n") << std::flush;
+    // One write: another thread's lines (the demo's) never land inside this one.
+    const std::string text = (terminal ? "\r" : "") + std::string(line) + (terminal && done < total ? "" : "\n");
+    std::cerr.write(text.data(), static_cast<std::streamsize>(text.size())).flush();
   };
 }
 

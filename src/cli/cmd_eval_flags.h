@@ -32,6 +32,8 @@ struct TaskFlags {
 // Progress of one task in one mode on stderr ("piqa@hybrid: 120/1838 items, 35.2 items/s, 0:49
 // left"): redrawn on a terminal, a line every 10 s otherwise.
 eval::ItemProgress item_progress(const std::string& label);
+// The same with `redraw` in place of "stderr is a terminal" (no redraw where lines interleave).
+eval::ItemProgress item_progress_redrawn_if(const std::string& label, bool redraw);
 
 // Every task through one scorer (max length: the model's max_position_embeddings).
 std::vector<eval::TaskResult> run_tasks(const Model& model, attention::Mode mode, const io::Tokenizer& tokenizer,

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <functional>
 #include <nlohmann/json.hpp>
 
 #include "support/run_program.h"
@@ -25,9 +26,9 @@ const std::string kText = std::string(LINCAT_TEST_DATA) + "/eval/text.txt";
 const std::vector<std::string> kRecipeNames = {"lolcats", "hedgecats", "ssd", "linear"};
 
 // The demo's flags with the tiny stand-ins; `teacher` replaces the tiny teacher when given.
-std::string demo_flags(const test::TempDir& dir, const std::string& teacher) {
+std::string demo_flags(const test::TempDir& dir, const std::string& teacher, const std::string& out = "out") {
   return "demo --teacher " + teacher + " --data " + dir.file("text.txt") + " --heldout " + kHeldout +
-         " --perplexity-text " + kText + " --recipes-dir " + kRecipes + " --out " + dir.file("out") +
+         " --perplexity-text " + kText + " --recipes-dir " + kRecipes + " --out " + dir.file(out) +
          " --stage1-steps 2 --stage2-steps 2 --limit 4 --probe-items 1" + test::tiny_recipe_flags(dir.file("cache"));
 }
 
@@ -112,6 +113,50 @@ TEST(Demo, ConvertsEveryRecipeAndWritesTheReport) {
   EXPECT_NE(linear_recipe.find("mode: linear"), std::string::npos) << linear_recipe;
   EXPECT_EQ(linear_recipe.find("train_mode"), std::string::npos) << linear_recipe;
   EXPECT_NE(test::read_bytes(out + "/ssd/recipe.yaml").find("enabled: true"), std::string::npos);
+}
+
+// A report's JSON without its times and with the run's output directory named OUT.
+std::string comparable(nlohmann::json report, const std::string& out_dir) {
+  const std::function<void(nlohmann::json&)> drop_times = [&](nlohmann::json& j) {
+    if (j.is_object()) {
+      j.erase("seconds");
+      j.erase("total_seconds");
+    }
+    if (j.is_structured()) {
+      for (auto& child : j) drop_times(child);
+    }
+  };
+  drop_times(report);
+  std::string text = report.dump(1);
+  for (size_t at = text.find(out_dir); at != std::string::npos; at = text.find(out_dir, at)) text.replace(at, out_dir.size(), "OUT");
+  return text;
+}
+
+// Two jobs (a diagnosis beside the next conversion, in two threads) give what one job gives in
+// turns: the same converted weights and the same reports, byte for byte.
+TEST(Demo, TwoJobsGiveWhatOneJobGives) {
+  test::TempDir dir;
+  ::setenv("LINCAT_THREADS", "1", 1);
+  const std::string teacher = test::write_tiny_teacher(dir.file("teacher"));
+  test::write_bytes(dir.file("text.txt"), test::tiny_text(1200));
+  const auto one = run_lincat(demo_flags(dir, teacher, "one") + " --jobs 1 --recipes lolcats,linear --seeds 2");
+  ASSERT_EQ(one.exit_code, 0) << one.err << one.out;
+  const auto two = run_lincat(demo_flags(dir, teacher, "two") + " --jobs 2 --recipes lolcats,linear --seeds 2");
+  ASSERT_EQ(two.exit_code, 0) << two.err << two.out;
+  EXPECT_NE(one.out.find("1 job at once"), std::string::npos) << one.out;
+  EXPECT_NE(two.out.find("2 jobs at once"), std::string::npos) << two.out;
+  // Progress lines name their recipe: two recipes' lines interleave.
+  EXPECT_NE(two.err.find("lolcats seed 1 next_sentence@hybrid: "), std::string::npos) << two.err;
+  EXPECT_NE(two.err.find("teacher associative_recall@base: "), std::string::npos) << two.err;
+
+  const std::string a = dir.file("one"), b = dir.file("two");
+  EXPECT_EQ(comparable(read_json(a + "/demo_report.json"), a), comparable(read_json(b + "/demo_report.json"), b));
+  for (const char* run : {"lolcats", "lolcats.seed2", "linear", "linear.seed2"}) {
+    const std::string x = a + "/" + run, y = b + "/" + run;
+    EXPECT_EQ(test::read_bytes(x + "/model.safetensors"), test::read_bytes(y + "/model.safetensors")) << run;
+    EXPECT_EQ(comparable(read_json(x + "/diagnose/report.json"), a), comparable(read_json(y + "/diagnose/report.json"), b))
+        << run;
+  }
 }
 
 TEST(Demo, BadTeacherPathFailsNamingIt) {

@@ -32,6 +32,9 @@ struct DemoOptions {
   int probe_items = 16;    // per probe distance: 16 keeps one accuracy within about ±0.12 (binomial)
   uint64_t probe_seed = 1234;
   int seeds = 1;  // conversions per recipe, with the recipe's seed, +1, ...; the first seed's is the recipe's report
+  // Jobs at once (conversions, the teacher's scoring, diagnoses), each single-threaded: with 2, one
+  // recipe is diagnosed while the next converts. The numbers are those of 1, which runs them in turns.
+  int jobs = 2;
   LoadOptions load;
   // Progress of each task, probe and usage pass in each mode (eval's progress lines); empty: none.
   std::function<eval::ItemProgress(const std::string& label)> progress;

@@ -52,6 +52,26 @@ ModeScores score_mode(const Model& model, attention::Mode mode, const std::strin
   return scores;
 }
 
+// The probe distances and sizes for a model of window `window`.
+ProbeSettings probe_settings_for(int64_t window, const DiagnoseSettings& settings) {
+  ProbeSettings probe_settings;
+  probe_settings.distances = window_distances(window);
+  if (settings.max_probe_distance > 0) {
+    auto& d = probe_settings.distances;
+    d.erase(std::remove_if(d.begin(), d.end(), [&](int64_t x) { return x > settings.max_probe_distance; }), d.end());
+    if (d.empty()) throw UserError("no probe distance is at most " + std::to_string(settings.max_probe_distance) + " tokens");
+  }
+  probe_settings.items_per_distance = settings.probe_items;
+  probe_settings.seed = settings.seed;
+  return probe_settings;
+}
+
+std::map<ProbeKind, std::vector<ProbeItem>> make_probes(const Encoder& plain, int64_t bos, const ProbeSettings& settings) {
+  std::map<ProbeKind, std::vector<ProbeItem>> probes;
+  for (ProbeKind kind : {ProbeKind::Passkey, ProbeKind::AssociativeRecall}) probes[kind] = make_probe(kind, plain, bos, settings);
+  return probes;
+}
+
 const ModeScores* find_mode(const std::vector<ModeScores>& modes, const std::string& name) {
   for (const ModeScores& m : modes) {
     if (m.name == name) return &m;
@@ -130,6 +150,13 @@ std::vector<PairedDifference> compare_paired(const ModeScores& a, const ModeScor
   return out;
 }
 
+ModeScores score_base(const Model& base, const io::Tokenizer& tokenizer, const DiagnoseSettings& settings, int64_t window) {
+  const ProbeSettings probe_settings = probe_settings_for(window, settings);
+  const Encoder plain = [&tokenizer](const std::string& text) { return tokenizer.encode(text); };
+  return score_mode(base, attention::Mode::Softmax, "base", tokenizer, settings,
+                    make_probes(plain, bos_token(tokenizer, base), probe_settings), probe_settings, window);
+}
+
 Verdict judge_usage(const ComponentUsage& usage, const std::vector<ModeScores>& modes) {
   std::string scores;
   for (const char* name : {"hybrid", "window", "linear", "none"}) {
@@ -184,25 +211,12 @@ DiagnoseReport diagnose(const Model& model, const std::string& model_name, const
     report.perplexity_window = settings.perplexity->window;
     report.perplexity_stride = settings.perplexity->stride;
   }
-  report.probe_settings.distances = window_distances(report.window);
-  if (settings.max_probe_distance > 0) {
-    auto& d = report.probe_settings.distances;
-    d.erase(std::remove_if(d.begin(), d.end(), [&](int64_t x) { return x > settings.max_probe_distance; }), d.end());
-    if (d.empty()) throw UserError("no probe distance is at most " + std::to_string(settings.max_probe_distance) + " tokens");
-  }
-  report.probe_settings.items_per_distance = settings.probe_items;
-  report.probe_settings.seed = settings.seed;
-
+  report.probe_settings = probe_settings_for(report.window, settings);
   const Encoder plain = [&tokenizer](const std::string& text) { return tokenizer.encode(text); };
   const int64_t bos = bos_token(tokenizer, model);
-  std::map<ProbeKind, std::vector<ProbeItem>> probes;
-  for (ProbeKind kind : {ProbeKind::Passkey, ProbeKind::AssociativeRecall}) {
-    probes[kind] = make_probe(kind, plain, bos, report.probe_settings);
-  }
+  const std::map<ProbeKind, std::vector<ProbeItem>> probes = make_probes(plain, bos, report.probe_settings);
 
-  report.modes.push_back(settings.base_scores ? *settings.base_scores
-                                              : score_mode(base, attention::Mode::Softmax, "base", tokenizer, settings,
-                                                           probes, report.probe_settings, report.window));
+  report.modes.push_back(settings.base_scores ? *settings.base_scores : score_base(base, tokenizer, settings, report.window));
   const double base_average = report.modes[0].task_average;
   for (attention::Mode mode : diagnosed_modes()) {
     ModeScores scores = score_mode(model, mode, attention::mode_name(mode), tokenizer, settings, probes,

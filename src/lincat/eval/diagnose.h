@@ -106,6 +106,10 @@ std::vector<std::vector<int64_t>> text_sequences(const std::vector<int64_t>& tok
 // A linear share below this means the linear branch is not used; above 1 - this, the window is.
 constexpr double kCollapseShare = 0.05;
 
+// The base's scores (softmax, named "base") on the tasks, bits-per-byte text and probes that
+// `diagnose` gives a converted model of window `window`: what DiagnoseSettings::base_scores takes.
+ModeScores score_base(const Model& base, const io::Tokenizer& tokenizer, const DiagnoseSettings& settings, int64_t window);
+
 // `model` must be converted; `base` is run in softmax. Both share `tokenizer`.
 DiagnoseReport diagnose(const Model& model, const std::string& model_name, const Model& base,
                         const std::string& base_name, const io::Tokenizer& tokenizer,

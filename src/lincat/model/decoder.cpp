@@ -83,7 +83,7 @@ at::Tensor run_layers(const Model& model, const at::Tensor& ids, int64_t start, 
 
 at::Tensor output_logits(const Model& model, const at::Tensor& hidden) {
   const ModelWeights& w = model.weights;
-  return at::linear(rms_norm(hidden, w.final_norm, model.config.rms_norm_eps), w.lm_head).to(at::kFloat);  // [B, T, V]
+  return project(rms_norm(hidden, w.final_norm, model.config.rms_norm_eps), w.lm_head).to(at::kFloat);  // [B, T, V]
 }
 
 LayerAttention attention_in(const Model& model, attention::Mode mode, DecodeState* state) {

@@ -11,15 +11,25 @@ at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps) {
   return weight * normalised.to(x.scalar_type());
 }
 
+at::Tensor project(const at::Tensor& x, const at::Tensor& weight) {
+  const bool full_precision = weight.scalar_type() == at::kFloat || weight.scalar_type() == at::kDouble;
+  if (x.numel() != x.size(-1) || !x.device().is_cpu() || !full_precision || at::GradMode::is_enabled()) {
+    return at::linear(x, weight);
+  }
+  std::vector<int64_t> shape = x.sizes().vec();
+  shape.back() = weight.size(0);
+  return at::mv(weight, x.reshape({-1})).view(shape);  // [out] -> [..., out]
+}
+
 at::Tensor linear_with_lora(const at::Tensor& x, const at::Tensor& weight, const LoraAdapter& lora) {
-  const at::Tensor base = at::linear(x, weight);
+  const at::Tensor base = project(x, weight);
   if (!lora.a.defined()) return base;
   // Dropout only while a graph is recorded, so that evaluation and inference never drop.
   const bool drop = lora.dropout > 0 && at::GradMode::is_enabled();
   const at::Tensor input = drop ? at::dropout(x, lora.dropout, /*train=*/true) : x;
   // A and B may be float32 masters of a 16-bit model (trained_dtype): cast at use.
   const at::ScalarType dtype = x.scalar_type();
-  return base + lora.scale * at::linear(at::linear(input, lora.a.to(dtype)), lora.b.to(dtype));
+  return base + lora.scale * project(project(input, lora.a.to(dtype)), lora.b.to(dtype));
 }
 
 QueryKeyValue project_qkv(const Model& model, const LayerWeights& w, const at::Tensor& x, int64_t start) {

@@ -64,6 +64,7 @@ def main():
     parser.add_argument("--out", default=os.path.join(ROOT, "out/bench"))
     parser.add_argument("--models", default="fixture,teacher,random-100m")
     options = parser.parse_args()
+    options.out = os.path.abspath(options.out)  # the commands run in a scratch directory
     os.makedirs(options.out, exist_ok=True)
     random_model = os.path.join(options.out, "random-100m")
     if "random-100m" in options.models and not os.path.exists(os.path.join(random_model, "config.json")):

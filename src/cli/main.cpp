@@ -10,6 +10,7 @@
 #include "lincat/util/threads.h"
 
 int main(int argc, char** argv) {
+  lincat::restart_with_passive_openmp_waits(argv);
   CLI::App app{"lincat: hybrid linear-attention conversion and diagnostics for Llama/Mistral models"};
   app.require_subcommand(1);
   app.set_help_all_flag("--help-all", "help for every subcommand");

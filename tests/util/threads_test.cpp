@@ -73,5 +73,28 @@ TEST(Threads, VerbosePrintsTheChoiceAndTheVariableOverridesIt) {
   EXPECT_NE(result.err.find("threads: 2 (LINCAT_THREADS)"), std::string::npos) << result.err;
 }
 
+// libgomp's idle threads must not spin on the cores OpenBLAS needs: lincat restarts itself with
+// passive waits unless the environment chose, and --verbose says which.
+TEST(Threads, OpenMpWaitsArePassiveUnlessTheEnvironmentChooses) {
+  const test::TempDir dir;
+  const std::string forward = "forward " LINCAT_TEST_DATA "/hf-reference/llama-gqa --ids 1,2,3 --out " +
+                              dir.file("logits.safetensors") + " --verbose";
+  const char* before = std::getenv("OMP_WAIT_POLICY");
+  const std::string previous = before ? before : "";
+  ::unsetenv("OMP_WAIT_POLICY");
+  const auto passive = test::run_lincat(forward);
+  ASSERT_EQ(passive.exit_code, 0) << passive.err;
+  EXPECT_NE(passive.err.find("OpenMP waits: PASSIVE\n"), std::string::npos) << passive.err;
+  ::setenv("OMP_WAIT_POLICY", "ACTIVE", 1);
+  const auto chosen = test::run_lincat(forward);
+  ASSERT_EQ(chosen.exit_code, 0) << chosen.err;
+  EXPECT_NE(chosen.err.find("OpenMP waits: ACTIVE\n"), std::string::npos) << chosen.err;
+  if (before) {
+    ::setenv("OMP_WAIT_POLICY", previous.c_str(), 1);
+  } else {
+    ::unsetenv("OMP_WAIT_POLICY");
+  }
+}
+
 }  // namespace
 }  // namespace lincat

@@ -1,6 +1,7 @@
 #include "lincat/util/threads.h"
 
 #include <dlfcn.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -43,6 +44,13 @@ std::optional<int> threads_from_environment() {
 
 }  // namespace
 
+void restart_with_passive_openmp_waits(char** argv) {
+  if (std::getenv("OMP_WAIT_POLICY") != nullptr) return;
+  if (::setenv("OMP_WAIT_POLICY", "PASSIVE", 1) != 0) return;
+  ::execv("/proc/self/exe", argv);
+  ::unsetenv("OMP_WAIT_POLICY");  // the exec failed: the waits are what libgomp loaded with
+}
+
 int configure_threads() {
   const int threads = threads_from_environment().value_or(cores());
   set_threads_everywhere(threads);
@@ -61,6 +69,8 @@ int use_threads_for(int64_t width, int64_t tokens_per_call) {
   const int threads = forced.value_or(threads_for_work(width, tokens_per_call));
   set_threads_everywhere(threads);
   if (thread_report) {
+    const char* waits = std::getenv("OMP_WAIT_POLICY");
+    *thread_report << "OpenMP waits: " << (waits ? waits : "libgomp's default (spinning)") << "\n";
     *thread_report << "threads: " << threads;
     if (forced) {
       *thread_report << " (LINCAT_THREADS)\n";

@@ -4,6 +4,13 @@
 
 namespace lincat {
 
+// Restarts the program (execv of /proc/self/exe, same arguments) with OMP_WAIT_POLICY=PASSIVE
+// unless the environment sets it. libgomp reads it once, as it loads, before main: by default its
+// idle threads spin after every parallel region, on the cores OpenBLAS's threads need for the next
+// matrix product (a 100M-parameter conversion step took 217 s on 2 threads that way, 66 s with
+// passive waits, 93 s on 1 thread). Call first thing in main; returns if the exec fails.
+void restart_with_passive_openmp_waits(char** argv);
+
 // Sets libtorch's intra-op threads to the hardware's core count (or $LINCAT_THREADS) and
 // returns the number chosen. The program's default until a command knows its work size.
 int configure_threads();

@@ -290,7 +290,7 @@ class DemoRun {
     outcome.diagnose = eval::diagnose(*model, outcome.directory, teacher_, o_.teacher, tokenizer_, settings);
     eval::write_diagnose_report(outcome.diagnose, (fs::path(outcome.directory) / "diagnose").string());
     outcome.diagnose_seconds = seconds_since(phase);
-    out << "diagnostics took " + clock_text(outcome.diagnose_seconds) + "\n\n" + recipe_table_markdown(outcome);
+    out << c.label + ": diagnostics took " + clock_text(outcome.diagnose_seconds) + "\n\n" + recipe_table_markdown(outcome);
     out.flush();
     ++diagnosed_;
   }

@@ -23,4 +23,26 @@ TEST(ResidualStream, HasOneEntryPerLayerPlusTheLastAndRebuildsTheLogits) {
   EXPECT_TRUE(torch::allclose(logits, lincat::forward(*model, ids), 1e-5, 1e-5));
 }
 
+// One row without autograd takes the matrix-vector path; every shape and mode gives at::linear's
+// result (to rounding: the two products sum in different orders).
+TEST(Project, EqualsLinearForOneRowAndMany) {
+  for (const auto dtype : {at::kFloat, at::kDouble}) {
+    const at::Tensor weight = torch::randn({7, 5}, dtype);
+    for (const std::vector<int64_t>& shape : {std::vector<int64_t>{5}, {1, 5}, {1, 1, 5}, {2, 3, 5}}) {
+      const at::Tensor x = torch::randn(shape, dtype);
+      for (const bool grad : {false, true}) {
+        const at::AutoGradMode mode(grad);
+        const at::Tensor y = lincat::project(x, weight);
+        const at::Tensor expected = at::linear(x, weight);
+        EXPECT_EQ(y.sizes(), expected.sizes());
+        EXPECT_TRUE(torch::allclose(y, expected, 1e-6, 1e-6)) << shape << " grad " << grad;
+      }
+    }
+  }
+  // Under autograd a row still gets its gradient (at::linear's path).
+  const at::Tensor weight = torch::randn({7, 5}, at::kDouble).requires_grad_(true);
+  lincat::project(torch::randn({1, 5}, at::kDouble), weight).sum().backward();
+  ASSERT_TRUE(weight.grad().defined());
+}
+
 }  // namespace

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "lincat/eval/diagnose_report.h"
@@ -171,21 +172,17 @@ class DemoRun {
     }
     for (const Conversion& c : conversions_) {
       const int64_t window = c.settings.attention.window;
-      if (teacher_state_.count(window) == 0) {
-        teacher_state_[window] = false;  // taken
-        return {Job::ScoreTeacher, 0, window};
-      }
+      if (teacher_taken_.insert(window).second) return {Job::ScoreTeacher, 0, window};
     }
-    bool left = converting_ || next_conversion_ < conversions_.size();
+    bool left = converting_ || next_conversion_ < conversions_.size() || teacher_scores_.size() < teacher_taken_.size();
     for (size_t i = 0; i < conversions_.size(); ++i) {
       if (diagnosis_taken_[i]) continue;
       left = true;
-      if (i < converted_.size() && converted_[i] && teacher_state_.at(conversions_[i].settings.attention.window)) {
+      if (converted_[i] && teacher_scores_.count(conversions_[i].settings.attention.window) > 0) {
         diagnosis_taken_[i] = true;
         return {Job::Diagnose, i};
       }
     }
-    for (const auto& [window, scored] : teacher_state_) left = left || !scored;
     return {left ? Job::Idle : Job::Done};
   }
 
@@ -194,13 +191,10 @@ class DemoRun {
     if (job.kind == Job::Convert) {
       converting_ = false;
       converted_[job.conversion] = true;
-    } else if (job.kind == Job::ScoreTeacher) {
-      teacher_state_[job.window] = true;
     }
-    ready_.notify_all();
+    ready_.notify_all();  // a conversion or the teacher's scores (stored by score_teacher) unlock diagnoses
   }
 
- private:
   bool stopped() {
     const std::lock_guard<std::mutex> guard(lock_);
     return stop_;
@@ -328,7 +322,7 @@ class DemoRun {
   size_t next_conversion_ = 0;
   std::vector<bool> converted_ = std::vector<bool>(conversions_.size(), false);
   std::vector<bool> diagnosis_taken_ = std::vector<bool>(conversions_.size(), false);
-  std::map<int64_t, bool> teacher_state_;  // per window: taken (false) or scored (true)
+  std::set<int64_t> teacher_taken_;  // windows whose teacher scoring a job has taken (scored: in teacher_scores_)
 };
 
 }  // namespace

@@ -19,12 +19,12 @@ struct QueryKeyValue {
   at::Tensor v;  // [B, Hkv, T, d]
 };
 
-// x [..., in] -> [..., out]: x W^T plus the adapter's low-rank update when it has one.
 // x W^T: x [..., in], weight [out, in] -> [..., out]. A single row on the CPU without autograd
 // (a decode step) is a matrix-vector product: libtorch 1.13 runs at::linear of one row as a matrix
 // product at about a third of the memory bandwidth, and a decode step is all weight reads.
 at::Tensor project(const at::Tensor& x, const at::Tensor& weight);
 
+// x [..., in] -> [..., out]: x W^T plus the adapter's low-rank update when it has one.
 at::Tensor linear_with_lora(const at::Tensor& x, const at::Tensor& weight, const LoraAdapter& lora);
 
 // Projections of the normalised layer input x [B, T, D] whose rows sit at positions start...

@@ -12,6 +12,7 @@
 #include "lincat/io/hf_config.h"
 #include "lincat/model/converted_model.h"
 #include "lincat/model/decoder.h"
+#include "lincat/model/layers.h"
 #include "lincat/model/random_model.h"
 #include "lincat/util/atomic_file.h"
 #include "lincat/util/error.h"
@@ -35,12 +36,10 @@ double best_seconds(int repetitions, const torch::Device& device, F&& run) {
   return best;
 }
 
-// Read bandwidth of this machine in bytes/s: the best of several sums over a buffer far larger than
-// any cache, with the current threads.
-double read_bandwidth() {
-  const at::Tensor buffer = at::ones({int64_t{256} << 20});  // 1 GiB of float32
-  buffer.sum();
-  const double seconds = best_seconds(5, torch::kCPU, [&] { buffer.sum(); });
+// Read bandwidth of this machine in bytes/s: the best of a few sums over a buffer far larger than
+// any cache (1 GiB of float32), with the current threads.
+double read_bandwidth(const at::Tensor& buffer) {
+  const double seconds = best_seconds(2, torch::kCPU, [&] { buffer.sum(); });
   return static_cast<double>(buffer.numel()) * 4.0 / seconds;
 }
 
@@ -52,19 +51,40 @@ double streamed_weight_bytes(const Model& model) {
   return static_cast<double>(c.parameter_count() - embedding) * static_cast<double>(at::elementSize(model.dtype));
 }
 
-// Best decode tokens/s of generate() over the repetitions, in `mode`.
+// Every matrix a decode step streams, in the order it reads them.
+std::vector<at::Tensor> streamed_matrices(const Model& model) {
+  std::vector<at::Tensor> matrices;
+  for (const LayerWeights& layer : model.weights.layers) {
+    for (const at::Tensor* w : {&layer.q_proj, &layer.k_proj, &layer.v_proj, &layer.o_proj, &layer.gate_proj,
+                                &layer.up_proj, &layer.down_proj}) {
+      matrices.push_back(*w);
+    }
+  }
+  matrices.push_back(model.weights.lm_head);
+  return matrices;
+}
+
+// Bytes/s of one pass of x W^T over `matrices` with one row x, through `product`.
+template <typename Product>
+double matvec_rate(const std::vector<at::Tensor>& matrices, Product&& product) {
+  double bytes = 0;
+  const auto start = SteadyClock::now();
+  for (const at::Tensor& w : matrices) {
+    product(w, at::ones({w.size(1)}, w.options()));
+    bytes += static_cast<double>(w.numel() * w.element_size());
+  }
+  return bytes / seconds_since(start);
+}
+
+// Decode tokens/s of one generate() call in `mode`.
 double decode_rate(const Model& model, const std::vector<int64_t>& prompt, const ModelBenchOptions& o,
                    attention::Mode mode) {
   GenerationOptions generation;
   generation.max_new_tokens = o.new_tokens;
   generation.stop_at_eos = false;
   generation.mode = mode;
-  double rate = 0;
-  for (int i = 0; i < o.repetitions; ++i) {
-    const GenerationResult r = generate(model, prompt, generation);
-    rate = std::max(rate, static_cast<double>(o.new_tokens - 1) / std::max(r.decode_seconds, 1e-9));
-  }
-  return rate;
+  const GenerationResult r = generate(model, prompt, generation);
+  return static_cast<double>(o.new_tokens - 1) / std::max(r.decode_seconds, 1e-9);
 }
 
 }  // namespace
@@ -101,12 +121,28 @@ int run_model_benchmark(const ModelBenchOptions& o) {
   const std::vector<int64_t> prompt_ids(prompt.data_ptr<int64_t>(), prompt.data_ptr<int64_t>() + prompt.numel());
   const int decode_threads = use_threads_for(c.hidden_size, 1);
   const std::shared_ptr<const Model> converted = c.hybrid ? model : convert_init(*model, attention::HybridConfig{});
-  const double bandwidth = load.device.is_cpu() ? read_bandwidth() : 0.0;
-  const double floor_rate = bandwidth / streamed_weight_bytes(*model);  // tokens/s if only weights were read
+  // Rounds of (bandwidth, every mode's decode): this machine's speed drifts by tens of percent
+  // within minutes, and the best of interleaved samples puts the floor and each mode in the same
+  // conditions. Best of each over the rounds.
+  const at::Tensor bandwidth_buffer = load.device.is_cpu() ? at::ones({int64_t{256} << 20}) : at::Tensor();
+  double bandwidth = 0;
+  // The model's matrices streamed once with one row: lincat's projection (what decode runs) and
+  // libtorch's matrix-vector product, to see how far the first is from the read bandwidth.
+  const std::vector<at::Tensor> matrices = streamed_matrices(*model);
+  double project_rate = 0, mv_rate = 0;  // bytes/s
   std::vector<std::pair<attention::Mode, double>> decode_rates;  // per mode, tokens/s
-  for (const attention::Mode mode : attention::all_modes()) {
-    decode_rates.emplace_back(mode, decode_rate(mode == attention::Mode::Softmax ? *model : *converted, prompt_ids, o, mode));
+  for (const attention::Mode mode : attention::all_modes()) decode_rates.emplace_back(mode, 0.0);
+  for (int round = 0; round < o.repetitions; ++round) {
+    if (bandwidth_buffer.defined()) bandwidth = std::max(bandwidth, read_bandwidth(bandwidth_buffer));
+    project_rate = std::max(project_rate, matvec_rate(matrices, [](const at::Tensor& w, const at::Tensor& x) {
+                              return project(x.view({1, -1}), w);
+                            }));
+    mv_rate = std::max(mv_rate, matvec_rate(matrices, [](const at::Tensor& w, const at::Tensor& x) { return at::mv(w, x); }));
+    for (auto& [mode, rate] : decode_rates) {
+      rate = std::max(rate, decode_rate(mode == attention::Mode::Softmax ? *model : *converted, prompt_ids, o, mode));
+    }
   }
+  const double floor_rate = bandwidth / streamed_weight_bytes(*model);  // tokens/s if only weights were read
   if (!scratch.empty()) fs::remove_all(scratch);
 
   const double prefill_rate = o.prompt_tokens / forward_seconds;
@@ -118,6 +154,8 @@ int run_model_benchmark(const ModelBenchOptions& o) {
             << prefill_rate << " tokens/s, " << forward_threads << " threads)\n"
             << "bandwidth    " << bandwidth / 1e9 << " GB/s read (" << decode_threads << " threads); weights read per "
             << "token " << streamed_weight_bytes(*model) / 1e6 << " MB: floor " << floor_rate << " tokens/s\n"
+            << "matvec       one row through every streamed matrix: " << project_rate / 1e9 << " GB/s as decode runs it, "
+            << mv_rate / 1e9 << " GB/s with at::mv\n"
             << "decode       " << o.new_tokens << " new tokens after a " << o.prompt_tokens << "-token prompt, "
             << decode_threads << " threads\n";
   nlohmann::json decode_rows = nlohmann::json::array();
@@ -140,6 +178,8 @@ int run_model_benchmark(const ModelBenchOptions& o) {
         {"read_bandwidth_bytes_per_s", bandwidth},
         {"streamed_weight_bytes", streamed_weight_bytes(*model)},
         {"floor_tokens_per_s", floor_rate},
+        {"matvec_bytes_per_s", project_rate},
+        {"at_mv_bytes_per_s", mv_rate},
         {"decode", decode_rows},
         {"load_ms", load_seconds * 1e3},
         {"prompt_tokens", o.prompt_tokens},

@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
+#include "lincat/kernels/matvec_cpu.h"
+
 #include "lincat/model/decoder.h"
 #include "test_paths.h"
 
@@ -43,6 +47,44 @@ TEST(Project, EqualsLinearForOneRowAndMany) {
   const at::Tensor weight = torch::randn({7, 5}, at::kDouble).requires_grad_(true);
   lincat::project(torch::randn({1, 5}, at::kDouble), weight).sum().backward();
   ASSERT_TRUE(weight.grad().defined());
+}
+
+// The streaming float32 kernel behind project's matrix-vector path: every remainder of rows (its
+// blocks of 4) and columns (its vectors of 8 or 16), against a float64 product; and the same
+// bits however its rows are split between threads.
+TEST(MatvecKernel, EqualsTheProductForEveryRemainderAndSplit) {
+  if (!lincat::kernels::matvec_available()) GTEST_SKIP() << "this CPU has neither AVX2+FMA nor AVX-512";
+  for (const int64_t rows : {1, 3, 4, 5, 9, 67}) {
+    for (const int64_t cols : {1, 7, 8, 15, 16, 17, 33, 100}) {
+      const at::Tensor weight = torch::randn({rows, cols});
+      const at::Tensor x = torch::randn({cols});
+      at::Tensor y = torch::full({rows}, std::nanf(""));
+      lincat::kernels::matvec_rows(weight.data_ptr<float>(), x.data_ptr<float>(), y.data_ptr<float>(), cols, 0, rows);
+      const at::Tensor expected = at::mv(weight.to(at::kDouble), x.to(at::kDouble));
+      EXPECT_TRUE(torch::allclose(y.to(at::kDouble), expected, 1e-5, 1e-5)) << rows << " x " << cols;
+      // Rows in three uneven parts, as threads would take them.
+      at::Tensor parts = torch::full({rows}, std::nanf(""));
+      const int64_t a = rows / 3, b = rows - rows / 4;
+      for (const auto& [first, end] : {std::pair<int64_t, int64_t>{0, a}, {a, b}, {b, rows}}) {
+        lincat::kernels::matvec_rows(weight.data_ptr<float>(), x.data_ptr<float>(), parts.data_ptr<float>(), cols,
+                                     first, end);
+      }
+      EXPECT_TRUE(at::equal(parts, y)) << rows << " x " << cols;
+    }
+  }
+}
+
+TEST(MatvecKernel, ProjectUsesItForOneFloat32Row) {
+  if (!lincat::kernels::matvec_available()) GTEST_SKIP() << "this CPU has neither AVX2+FMA nor AVX-512";
+  const at::NoGradGuard no_grad;
+  const at::Tensor weight = torch::randn({300, 70});
+  const at::Tensor x = torch::randn({1, 1, 70});
+  at::Tensor expected = torch::empty({300});
+  lincat::kernels::matvec_rows(weight.data_ptr<float>(), x.data_ptr<float>(), expected.data_ptr<float>(), 70, 0, 300);
+  EXPECT_TRUE(at::equal(lincat::project(x, weight), expected.view({1, 1, 300})));
+  // A transposed (non-contiguous) weight falls back to at::mv and still gives the product.
+  const at::Tensor transposed = torch::randn({70, 300}).t();
+  EXPECT_TRUE(torch::allclose(lincat::project(x, transposed), at::linear(x, transposed), 1e-5, 1e-5));
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include "lincat/attention/form_support.h"
 #include "lincat/attention/key_sets.h"
 #include "lincat/attention/window.h"
+#include "lincat/kernels/hybrid_decode_cpu.h"
 
 namespace lincat::attention {
 namespace {
@@ -197,9 +198,12 @@ at::Tensor continue_chunked(const at::Tensor& q, const at::Tensor& k, const at::
   return output;
 }
 
-at::Tensor decode_step(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
-                       const HybridLayerWeights& weights, const HybridConfig& config, Mode mode,
-                       HybridLayerState& state) {
+namespace {
+
+// Checks the step's inputs and sets up an empty state; refuses a state built for another mode.
+void prepare_step(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                  const HybridLayerWeights& weights, const HybridConfig& config, Mode mode,
+                  HybridLayerState& state) {
   require_hybrid_mode(mode);
   validate(config);
   detail::check_inputs(q, k, v, weights, config);
@@ -210,6 +214,123 @@ at::Tensor decode_step(const at::Tensor& q, const at::Tensor& k, const at::Tenso
     TORCH_CHECK(state.mode == mode, "decode state was built for mode '", mode_name(state.mode),
                 "', called with '", mode_name(mode), "'");
   }
+}
+
+// Buffered positions (older than `position`) whose keys enter the linear set of `position`: they
+// leave the window now.
+std::vector<int64_t> entering_positions(const HybridLayerState& state, const HybridConfig& config, Mode mode,
+                                        int64_t position) {
+  std::vector<int64_t> entering;
+  if (!state.linear_state.defined() || !state.window_keys.defined()) return entering;
+  for (int64_t p = std::max<int64_t>(0, position - state.window_keys.size(2)); p < position; ++p) {
+    if (in_linear_set(mode, position, p, config) && !in_linear_set(mode, position - 1, p, config)) {
+      entering.push_back(p);
+    }
+  }
+  return entering;
+}
+
+// Can the fused kernel run this step: CPU, float32 or float64 throughout, contiguous buffers.
+bool fused_step_applies(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                        const HybridLayerState& state, Mode mode) {
+  const at::ScalarType dtype = q.scalar_type();
+  if (mode == Mode::None || !q.device().is_cpu() || (dtype != at::kFloat && dtype != at::kDouble)) return false;
+  if (k.scalar_type() != dtype || v.scalar_type() != dtype) return false;
+  for (const at::Tensor* buffer : {&state.window_keys, &state.window_values, &state.sink_keys, &state.sink_values,
+                                   &state.linear_state, &state.linear_normaliser}) {
+    if (buffer->defined() && (buffer->scalar_type() != dtype || !buffer->is_contiguous() || !buffer->device().is_cpu())) {
+      return false;
+    }
+  }
+  return true;
+}
+
+template <typename T>
+T* data_or_null(const at::Tensor& t) {
+  return t.defined() ? t.data_ptr<T>() : nullptr;
+}
+
+// The step through kernels/hybrid_decode_cpu.h; the caller checked fused_step_applies.
+template <typename T>
+at::Tensor fused_decode_step(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                             const HybridLayerWeights& weights, const HybridConfig& config, Mode mode,
+                             HybridLayerState& state) {
+  const at::ScalarType dtype = q.scalar_type();
+  const int64_t position = state.tokens_seen;
+  const at::Tensor query = q.contiguous(), key = k.contiguous(), value = v.contiguous();  // [B, H or Hkv, 1, d]
+  const auto cast = [&](const at::Tensor& t) { return t.defined() ? t.to(dtype).contiguous() : t; };
+  const at::Tensor feature_q = cast(weights.feature_q), feature_k = cast(weights.feature_k);  // [H, d, f]
+  const at::Tensor bias_q = cast(weights.bias_q), bias_k = cast(weights.bias_k);              // [H, f]
+  const at::Tensor gamma = softmax_branch_is_mixed(mode)  // [H]
+                               ? at::sigmoid(weights.mixing_logit.to(dtype)).contiguous()
+                               : at::Tensor();
+  at::Tensor output = at::empty_like(query);  // [B, H, 1, d]
+
+  kernels::HybridDecodeStep<T> step;
+  step.batch = q.size(0);
+  step.heads = q.size(1);
+  step.kv_heads = k.size(1);
+  step.head_dim = q.size(3);
+  step.feature_map = config.feature_map;
+  step.projection_dim = config.feature_dim;
+  step.features = state.linear_state.defined() ? state.linear_state.size(2) : 0;
+  step.q = query.data_ptr<T>();
+  step.k = key.data_ptr<T>();
+  step.v = value.data_ptr<T>();
+  step.out = output.data_ptr<T>();
+  step.ring_keys = data_or_null<T>(state.window_keys);
+  step.ring_values = data_or_null<T>(state.window_values);
+  step.capacity = state.window_keys.defined() ? state.window_keys.size(2) : 0;
+  step.sink_keys = data_or_null<T>(state.sink_keys);
+  step.sink_values = data_or_null<T>(state.sink_values);
+  step.sinks = state.sink_keys.defined() ? state.sink_keys.size(2) : 0;
+  step.linear_state = data_or_null<T>(state.linear_state);
+  step.linear_normaliser = data_or_null<T>(state.linear_normaliser);
+  step.feature_q = data_or_null<T>(feature_q);
+  step.feature_k = data_or_null<T>(feature_k);
+  step.bias_q = data_or_null<T>(bias_q);
+  step.bias_k = data_or_null<T>(bias_k);
+  step.gamma = data_or_null<T>(gamma);
+  step.linear_branch = state.linear_state.defined();
+  step.softmax_branch = has_softmax_branch(mode);
+  step.denominator_floor = detail::kDenominatorFloor;
+  for (const int64_t p : entering_positions(state, config, mode, position)) step.entering_slots.push_back(p % step.capacity);
+  step.fold_own_key = step.linear_branch && in_linear_set(mode, position, position, config);
+  if (step.capacity > 0) step.ring_slot = position % step.capacity;
+  if (position < step.sinks) step.sink_slot = position;
+  if (step.softmax_branch) {
+    // After this token is written: the latest position each ring slot holds, as softmax_terms reads it.
+    for (int64_t slot = 0; slot < step.capacity; ++slot) {
+      const int64_t held = position - ((position - slot) % step.capacity + step.capacity) % step.capacity;
+      step.ring_in_softmax.push_back(held >= step.sinks && in_softmax_set(mode, position, held, config));
+    }
+    for (int64_t j = 0; j < step.sinks; ++j) step.sink_in_softmax.push_back(in_softmax_set(mode, position, j, config));
+  }
+  kernels::run_hybrid_decode_step(step);
+  state.tokens_seen = position + 1;
+  return output;
+}
+
+}  // namespace
+
+at::Tensor decode_step(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                       const HybridLayerWeights& weights, const HybridConfig& config, Mode mode,
+                       HybridLayerState& state) {
+  prepare_step(q, k, v, weights, config, mode, state);
+  const at::NoGradGuard no_grad;
+  if (fused_step_applies(q, k, v, state, mode)) {
+    return q.scalar_type() == at::kFloat ? fused_decode_step<float>(q, k, v, weights, config, mode, state)
+                                         : fused_decode_step<double>(q, k, v, weights, config, mode, state);
+  }
+  return detail::decode_step_with_operators(q, k, v, weights, config, mode, state);
+}
+
+namespace detail {
+
+at::Tensor decode_step_with_operators(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                                      const HybridLayerWeights& weights, const HybridConfig& config, Mode mode,
+                                      HybridLayerState& state) {
+  prepare_step(q, k, v, weights, config, mode, state);
   const at::NoGradGuard no_grad;
   const int64_t position = state.tokens_seen;
   const at::ScalarType dtype = detail::compute_dtype(q);
@@ -220,11 +341,7 @@ at::Tensor decode_step(const at::Tensor& q, const at::Tensor& k, const at::Tenso
     if (state.window_keys.defined()) {
       const int64_t capacity = state.window_keys.size(2);
       std::vector<int64_t> entering_slots;
-      for (int64_t p = std::max<int64_t>(0, position - capacity); p < position; ++p) {
-        if (in_linear_set(mode, position, p, config) && !in_linear_set(mode, position - 1, p, config)) {
-          entering_slots.push_back(p % capacity);
-        }
-      }
+      for (const int64_t p : entering_positions(state, config, mode, position)) entering_slots.push_back(p % capacity);
       if (!entering_slots.empty()) {
         const at::Tensor index = positions_tensor(entering_slots, k.device());  // [m]
         fold_into_linear_state(state, state.window_keys.index_select(2, index),
@@ -267,5 +384,7 @@ at::Tensor decode_step(const at::Tensor& q, const at::Tensor& k, const at::Tenso
   }
   return detail::divide_by_normaliser(numerator, normaliser).to(q.scalar_type());
 }
+
+}  // namespace detail
 
 }  // namespace lincat::attention

@@ -26,9 +26,20 @@ at::Tensor continue_chunked(const at::Tensor& q, const at::Tensor& k, const at::
 
 // One token at position state.tokens_seen: q [B, H, 1, d], k, v [B, Hkv, 1, d] -> [B, H, 1, d]
 // in q's dtype. An empty state is set up on the first call; a state built for another mode is
-// refused.
+// refused. float32 and float64 on the CPU run the fused kernel (kernels/hybrid_decode_cpu.h), the
+// rest decode_step_with_operators; the two agree up to rounding (tests/attention).
 at::Tensor decode_step(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                        const HybridLayerWeights& weights, const HybridConfig& config, Mode mode,
                        HybridLayerState& state);
+
+namespace detail {
+
+// decode_step as libtorch operators on whole tensors: every device and dtype, and the reference
+// the fused kernel is tested against.
+at::Tensor decode_step_with_operators(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                                      const HybridLayerWeights& weights, const HybridConfig& config, Mode mode,
+                                      HybridLayerState& state);
+
+}  // namespace detail
 
 }  // namespace lincat::attention

@@ -1,7 +1,13 @@
 #include "lincat/model/layers.h"
 
+#include <ATen/Parallel.h>
+
+#include <algorithm>
+
+#include "lincat/kernels/matvec_cpu.h"
 #include "lincat/model/decoder.h"
 #include "lincat/model/rope.h"
+#include "lincat/util/compat.h"
 
 namespace lincat {
 
@@ -11,6 +17,24 @@ at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps) {
   return weight * normalised.to(x.scalar_type());
 }
 
+namespace {
+
+// weight [out, in] float32 contiguous, x [in] -> [out] through the streaming kernel, rows split
+// between the intra-op threads (one thread: no split).
+at::Tensor streamed_matvec(const at::Tensor& weight, const at::Tensor& x) {
+  const at::Tensor input = x.contiguous();
+  const int64_t rows = weight.size(0), cols = weight.size(1);
+  at::Tensor y = at::empty({rows}, weight.options());  // [out]
+  const float* w = compat::const_data<float>(weight);
+  const float* in = compat::const_data<float>(input);
+  float* out = y.data_ptr<float>();
+  const int64_t grain = std::max<int64_t>(4, kMatvecGrainFloats / cols);  // rows per task
+  at::parallel_for(0, rows, grain, [&](int64_t first, int64_t end) { kernels::matvec_rows(w, in, out, cols, first, end); });
+  return y;
+}
+
+}  // namespace
+
 at::Tensor project(const at::Tensor& x, const at::Tensor& weight) {
   const bool full_precision = weight.scalar_type() == at::kFloat || weight.scalar_type() == at::kDouble;
   if (x.numel() != x.size(-1) || !x.device().is_cpu() || !full_precision || at::GradMode::is_enabled()) {
@@ -18,7 +42,9 @@ at::Tensor project(const at::Tensor& x, const at::Tensor& weight) {
   }
   std::vector<int64_t> shape = x.sizes().vec();
   shape.back() = weight.size(0);
-  return at::mv(weight, x.reshape({-1})).view(shape);  // [out] -> [..., out]
+  const bool streamed = weight.scalar_type() == at::kFloat && x.scalar_type() == at::kFloat &&
+                        weight.is_contiguous() && kernels::matvec_available();
+  return (streamed ? streamed_matvec(weight, x.reshape({-1})) : at::mv(weight, x.reshape({-1}))).view(shape);  // [..., out]
 }
 
 at::Tensor linear_with_lora(const at::Tensor& x, const at::Tensor& weight, const LoraAdapter& lora) {

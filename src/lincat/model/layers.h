@@ -21,8 +21,14 @@ struct QueryKeyValue {
 
 // x W^T: x [..., in], weight [out, in] -> [..., out]. A single row on the CPU without autograd
 // (a decode step) is a matrix-vector product: libtorch 1.13 runs at::linear of one row as a matrix
-// product at about a third of the memory bandwidth, and a decode step is all weight reads.
+// product at about a third of the memory bandwidth, and a decode step is all weight reads. In
+// float32 it goes through kernels/matvec_cpu.h where the CPU runs it (faster than OpenBLAS's
+// sgemv), else through at::mv.
 at::Tensor project(const at::Tensor& x, const at::Tensor& weight);
+
+// Weights per thread task of that matrix-vector product: below this a second thread costs more
+// than it saves.
+inline constexpr int64_t kMatvecGrainFloats = int64_t{1} << 18;
 
 // x [..., in] -> [..., out]: x W^T plus the adapter's low-rank update when it has one.
 at::Tensor linear_with_lora(const at::Tensor& x, const at::Tensor& weight, const LoraAdapter& lora);

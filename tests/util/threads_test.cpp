@@ -22,6 +22,8 @@ TEST(Threads, OneThreadForSmallWorkMoreForLargeAtMostTheCores) {
   EXPECT_EQ(threads_for_work(64, 1), 1);       // the fixture model decoding
   EXPECT_EQ(threads_for_work(768, 1), 1);      // a 100M model decoding
   EXPECT_EQ(threads_for_work(64, 128), 1);     // the fixture model scoring
+  EXPECT_EQ(threads_for_work(160, 256), 1);    // the teacher's conversion step (0.6 units)
+  EXPECT_EQ(threads_for_work(768, 128), std::min(2, cores()));  // a 100M model scoring (1.5 units)
   EXPECT_EQ(threads_for_work(4096, 4096), cores());  // a Llama-7B layer over 4096 tokens
   int previous = 1;
   for (int64_t tokens = 1; tokens <= 1 << 20; tokens *= 2) {

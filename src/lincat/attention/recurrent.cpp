@@ -54,6 +54,24 @@ at::Tensor positions_tensor(const std::vector<int64_t>& positions, const at::Dev
   return at::tensor(positions, at::kLong).to(device);
 }
 
+// Which buffered slots the softmax branch of query `position` reads, once its own key is written:
+// the ring slots (each holds the latest position written to it; sinks are read from the sink
+// buffer instead), then the sink slots. One flag per slot, ring first.
+std::vector<char> softmax_slots(const HybridLayerState& state, const HybridConfig& config, Mode mode,
+                                int64_t position) {
+  std::vector<char> include;
+  const int64_t sinks = state.sink_keys.defined() ? state.sink_keys.size(2) : 0;
+  if (state.window_keys.defined()) {
+    const int64_t capacity = state.window_keys.size(2);
+    for (int64_t slot = 0; slot < capacity; ++slot) {
+      const int64_t held = position - ((position - slot) % capacity + capacity) % capacity;
+      include.push_back(held >= sinks && in_softmax_set(mode, position, held, config));
+    }
+  }
+  for (int64_t j = 0; j < sinks; ++j) include.push_back(in_softmax_set(mode, position, j, config));
+  return include;
+}
+
 // The softmax branch for query `position`: ring slots and sink slots in its softmax set.
 // scaled_query [B, H, 1, d] (divided by sqrt(d)). Returns numerator [B, H, 1, d], normaliser [B, H, 1].
 std::pair<at::Tensor, at::Tensor> softmax_terms(const HybridLayerState& state,
@@ -63,23 +81,15 @@ std::pair<at::Tensor, at::Tensor> softmax_terms(const HybridLayerState& state,
   const int64_t heads = scaled_query.size(1);
   const at::ScalarType dtype = scaled_query.scalar_type();
   std::vector<at::Tensor> keys, values;  // each [B, Hkv, slots, d]
-  std::vector<bool> include;             // per slot, in order
-  const int64_t sinks = state.sink_keys.defined() ? state.sink_keys.size(2) : 0;
   if (state.window_keys.defined()) {
-    const int64_t capacity = state.window_keys.size(2);
-    for (int64_t slot = 0; slot < capacity; ++slot) {
-      // The latest position written to this slot; sinks are read from the sink buffer.
-      const int64_t held = position - ((position - slot) % capacity + capacity) % capacity;
-      include.push_back(held >= sinks && in_softmax_set(mode, position, held, config));
-    }
     keys.push_back(state.window_keys);
     values.push_back(state.window_values);
   }
-  if (sinks > 0) {
-    for (int64_t j = 0; j < sinks; ++j) include.push_back(in_softmax_set(mode, position, j, config));
+  if (state.sink_keys.defined()) {
     keys.push_back(state.sink_keys);
     values.push_back(state.sink_values);
   }
+  const std::vector<char> include = softmax_slots(state, config, mode, position);  // per slot, in order
   const at::Tensor all_keys = detail::expand_kv(at::cat(keys, 2).to(dtype), heads);      // [B, H, slots, d]
   const at::Tensor all_values = detail::expand_kv(at::cat(values, 2).to(dtype), heads);  // [B, H, slots, d]
   const at::Tensor mask = detail::build_mask(  // [1, slots]
@@ -299,39 +309,19 @@ at::Tensor fused_decode_step(const at::Tensor& q, const at::Tensor& k, const at:
   if (step.capacity > 0) step.ring_slot = position % step.capacity;
   if (position < step.sinks) step.sink_slot = position;
   if (step.softmax_branch) {
-    // After this token is written: the latest position each ring slot holds, as softmax_terms reads it.
-    for (int64_t slot = 0; slot < step.capacity; ++slot) {
-      const int64_t held = position - ((position - slot) % step.capacity + step.capacity) % step.capacity;
-      step.ring_in_softmax.push_back(held >= step.sinks && in_softmax_set(mode, position, held, config));
-    }
-    for (int64_t j = 0; j < step.sinks; ++j) step.sink_in_softmax.push_back(in_softmax_set(mode, position, j, config));
+    const std::vector<char> include = softmax_slots(state, config, mode, position);  // ring, then sinks
+    step.ring_in_softmax.assign(include.begin(), include.begin() + step.capacity);
+    step.sink_in_softmax.assign(include.begin() + step.capacity, include.end());
   }
   kernels::run_hybrid_decode_step(step);
   state.tokens_seen = position + 1;
   return output;
 }
 
-}  // namespace
-
-at::Tensor decode_step(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
-                       const HybridLayerWeights& weights, const HybridConfig& config, Mode mode,
-                       HybridLayerState& state) {
-  prepare_step(q, k, v, weights, config, mode, state);
-  const at::NoGradGuard no_grad;
-  if (fused_step_applies(q, k, v, state, mode)) {
-    return q.scalar_type() == at::kFloat ? fused_decode_step<float>(q, k, v, weights, config, mode, state)
-                                         : fused_decode_step<double>(q, k, v, weights, config, mode, state);
-  }
-  return detail::decode_step_with_operators(q, k, v, weights, config, mode, state);
-}
-
-namespace detail {
-
-at::Tensor decode_step_with_operators(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
-                                      const HybridLayerWeights& weights, const HybridConfig& config, Mode mode,
-                                      HybridLayerState& state) {
-  prepare_step(q, k, v, weights, config, mode, state);
-  const at::NoGradGuard no_grad;
+// decode_step_with_operators once the state is prepared.
+at::Tensor operators_step(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                          const HybridLayerWeights& weights, const HybridConfig& config, Mode mode,
+                          HybridLayerState& state) {
   const int64_t position = state.tokens_seen;
   const at::ScalarType dtype = detail::compute_dtype(q);
 
@@ -383,6 +373,30 @@ at::Tensor decode_step_with_operators(const at::Tensor& q, const at::Tensor& k, 
     normaliser = normaliser.defined() ? normaliser + linear_normaliser : linear_normaliser;
   }
   return detail::divide_by_normaliser(numerator, normaliser).to(q.scalar_type());
+}
+
+}  // namespace
+
+at::Tensor decode_step(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                       const HybridLayerWeights& weights, const HybridConfig& config, Mode mode,
+                       HybridLayerState& state) {
+  prepare_step(q, k, v, weights, config, mode, state);
+  const at::NoGradGuard no_grad;
+  if (fused_step_applies(q, k, v, state, mode)) {
+    return q.scalar_type() == at::kFloat ? fused_decode_step<float>(q, k, v, weights, config, mode, state)
+                                         : fused_decode_step<double>(q, k, v, weights, config, mode, state);
+  }
+  return operators_step(q, k, v, weights, config, mode, state);
+}
+
+namespace detail {
+
+at::Tensor decode_step_with_operators(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                                      const HybridLayerWeights& weights, const HybridConfig& config, Mode mode,
+                                      HybridLayerState& state) {
+  prepare_step(q, k, v, weights, config, mode, state);
+  const at::NoGradGuard no_grad;
+  return operators_step(q, k, v, weights, config, mode, state);
 }
 
 }  // namespace detail

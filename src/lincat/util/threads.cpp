@@ -61,7 +61,9 @@ void set_threads(int threads) { set_threads_everywhere(threads < 1 ? 1 : threads
 
 int threads_for_work(int64_t width, int64_t tokens_per_call) {
   const int64_t work = std::max<int64_t>(1, width) * std::max<int64_t>(1, tokens_per_call);
-  return static_cast<int>(std::clamp<int64_t>(work / kWorkPerThread, 1, cores()));
+  // Rounded to the nearest: a 100M model scoring 128 tokens per call (1.5 units) ran 10-25% faster
+  // on 2 threads than on 1 (scripts/bench_threads.py, 2026-12-02).
+  return static_cast<int>(std::clamp<int64_t>((work + kWorkPerThread / 2) / kWorkPerThread, 1, cores()));
 }
 
 int use_threads_for(int64_t width, int64_t tokens_per_call) {

@@ -20,8 +20,8 @@ void set_threads(int threads);
 
 // Intra-op threads for work of `width` (the model's hidden size) x `tokens_per_call` (tokens one
 // forward call processes): one thread for small work, where thread hand-offs cost more than the
-// split saves (a 0.16M-parameter model runs ~3x slower on 2 threads than on 1), one more per
-// kWorkPerThread, at most one per core.
+// split saves (a 0.16M-parameter model runs ~3x slower on 2 threads than on 1), else the work in
+// units of kWorkPerThread rounded to the nearest, at most one per core.
 inline constexpr int64_t kWorkPerThread = 65536;
 int threads_for_work(int64_t width, int64_t tokens_per_call);
 

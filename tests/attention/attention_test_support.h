@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "lincat/attention/feature_map.h"
+#include "lincat/attention/hybrid_layer_state.h"
 #include "lincat/attention/modes.h"
 
 namespace lincat::attention::testing {
@@ -107,6 +108,40 @@ inline ::testing::AssertionResult tensors_close(const at::Tensor& actual, const 
   if (error > tolerance * scale) {
     return ::testing::AssertionFailure() << "max abs difference " << error << " (scale " << scale
                                          << ")";
+  }
+  return ::testing::AssertionSuccess();
+}
+
+// The small setting of the covering tests: w = 4, f = 6, s = 3 keys in the sinks mode.
+inline HybridConfig small_config(Layout layout, int sinks, FeatureMapKind map = FeatureMapKind::Hedgehog) {
+  HybridConfig config;
+  config.window = 4;
+  config.layout = layout;
+  config.sinks = sinks;
+  config.feature_map = map;
+  config.feature_dim = 6;
+  config.sinks_mode_keys = 3;
+  return config;
+}
+
+// Two decode states hold the same tokens and buffers (each buffer as tensors_close).
+inline ::testing::AssertionResult states_close(const HybridLayerState& actual, const HybridLayerState& expected,
+                                               double tolerance = 1e-9) {
+  if (actual.tokens_seen != expected.tokens_seen) {
+    return ::testing::AssertionFailure() << "tokens_seen " << actual.tokens_seen << " vs " << expected.tokens_seen;
+  }
+  const std::vector<std::pair<const char*, std::pair<at::Tensor, at::Tensor>>> parts = {
+      {"window_keys", {actual.window_keys, expected.window_keys}},
+      {"window_values", {actual.window_values, expected.window_values}},
+      {"sink_keys", {actual.sink_keys, expected.sink_keys}},
+      {"sink_values", {actual.sink_values, expected.sink_values}},
+      {"linear_state", {actual.linear_state, expected.linear_state}},
+      {"linear_normaliser", {actual.linear_normaliser, expected.linear_normaliser}}};
+  for (const auto& [name, pair] : parts) {
+    if (pair.first.defined() != pair.second.defined()) return ::testing::AssertionFailure() << name << " defined?";
+    if (!pair.first.defined()) continue;
+    const ::testing::AssertionResult close = tensors_close(pair.first, pair.second, tolerance);
+    if (!close) return ::testing::AssertionFailure() << name << ": " << close.message();
   }
   return ::testing::AssertionSuccess();
 }

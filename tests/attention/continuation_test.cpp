@@ -38,26 +38,6 @@ HybridLayerState prefilled(const Inputs& in, int64_t prefix, const HybridConfig&
   return state;
 }
 
-::testing::AssertionResult states_close(const HybridLayerState& actual, const HybridLayerState& expected) {
-  if (actual.tokens_seen != expected.tokens_seen) {
-    return ::testing::AssertionFailure() << "tokens_seen " << actual.tokens_seen << " vs " << expected.tokens_seen;
-  }
-  const std::vector<std::pair<const char*, std::pair<at::Tensor, at::Tensor>>> parts = {
-      {"window_keys", {actual.window_keys, expected.window_keys}},
-      {"window_values", {actual.window_values, expected.window_values}},
-      {"sink_keys", {actual.sink_keys, expected.sink_keys}},
-      {"sink_values", {actual.sink_values, expected.sink_values}},
-      {"linear_state", {actual.linear_state, expected.linear_state}},
-      {"linear_normaliser", {actual.linear_normaliser, expected.linear_normaliser}}};
-  for (const auto& [name, pair] : parts) {
-    if (pair.first.defined() != pair.second.defined()) return ::testing::AssertionFailure() << name << " defined?";
-    if (!pair.first.defined()) continue;
-    const ::testing::AssertionResult close = tensors_close(pair.first, pair.second);
-    if (!close) return ::testing::AssertionFailure() << name << ": " << close.message();
-  }
-  return ::testing::AssertionSuccess();
-}
-
 // Continues a prefix of `prefix` tokens by `count` tokens once with continue_chunked and once
 // token by token with decode_step; outputs and states must agree.
 void expect_continuation_matches_per_token(const Shape& shape, const HybridConfig& config, Mode mode,

@@ -10,38 +10,6 @@
 namespace lincat::attention::testing {
 namespace {
 
-HybridConfig config_of(Layout layout, int sinks, FeatureMapKind map) {
-  HybridConfig config;
-  config.window = 4;
-  config.layout = layout;
-  config.sinks = sinks;
-  config.feature_map = map;
-  config.feature_dim = 6;
-  config.sinks_mode_keys = 3;
-  return config;
-}
-
-::testing::AssertionResult states_close(const HybridLayerState& actual, const HybridLayerState& expected,
-                                        double tolerance) {
-  if (actual.tokens_seen != expected.tokens_seen) {
-    return ::testing::AssertionFailure() << "tokens_seen " << actual.tokens_seen << " vs " << expected.tokens_seen;
-  }
-  const std::vector<std::pair<const char*, std::pair<at::Tensor, at::Tensor>>> buffers = {
-      {"window_keys", {actual.window_keys, expected.window_keys}},
-      {"window_values", {actual.window_values, expected.window_values}},
-      {"sink_keys", {actual.sink_keys, expected.sink_keys}},
-      {"sink_values", {actual.sink_values, expected.sink_values}},
-      {"linear_state", {actual.linear_state, expected.linear_state}},
-      {"linear_normaliser", {actual.linear_normaliser, expected.linear_normaliser}}};
-  for (const auto& [name, pair] : buffers) {
-    if (pair.first.defined() != pair.second.defined()) return ::testing::AssertionFailure() << name << " defined differs";
-    if (!pair.first.defined()) continue;
-    const auto close = tensors_close(pair.first, pair.second, tolerance);
-    if (!close) return ::testing::AssertionFailure() << name << ": " << close.message();
-  }
-  return ::testing::AssertionSuccess();
-}
-
 // Decodes every token of the inputs both ways from empty states, comparing after each step.
 void expect_fused_matches_operators(const Shape& shape, const HybridConfig& config, Mode mode, at::ScalarType dtype) {
   SCOPED_TRACE(describe(shape, config, mode) + " B=" + std::to_string(shape.batch) + " " + c10::toString(dtype));
@@ -73,7 +41,7 @@ TEST(FusedDecode, MatchesOperatorsInEveryModeLayoutAndSinks) {
     for (const Mode mode : kModes) {
       for (const Layout layout : {Layout::Standard, Layout::Terraced}) {
         for (const int sinks : {0, 2}) {
-          expect_fused_matches_operators(shape, config_of(layout, sinks, FeatureMapKind::Hedgehog), mode, dtype);
+          expect_fused_matches_operators(shape, small_config(layout, sinks, FeatureMapKind::Hedgehog), mode, dtype);
         }
       }
     }
@@ -85,9 +53,9 @@ TEST(FusedDecode, MatchesOperatorsForEveryFeatureMap) {
   shape.length = 13;
   for (const FeatureMapKind map : all_feature_maps()) {
     for (const Mode mode : {Mode::Hybrid, Mode::Linear, Mode::Overlap}) {
-      expect_fused_matches_operators(shape, config_of(Layout::Standard, 1, map), mode, at::kDouble);
+      expect_fused_matches_operators(shape, small_config(Layout::Standard, 1, map), mode, at::kDouble);
     }
-    expect_fused_matches_operators(shape, config_of(Layout::Terraced, 0, map), Mode::Hybrid, at::kFloat);
+    expect_fused_matches_operators(shape, small_config(Layout::Terraced, 0, map), Mode::Hybrid, at::kFloat);
   }
 }
 
@@ -97,7 +65,7 @@ TEST(FusedDecode, MatchesOperatorsForBatchesAndHeadGroupings) {
     shape.batch = 3;
     shape.kv_heads = kv_heads;
     shape.length = 10;
-    expect_fused_matches_operators(shape, config_of(Layout::Standard, 2, FeatureMapKind::Hedgehog), Mode::Hybrid,
+    expect_fused_matches_operators(shape, small_config(Layout::Standard, 2, FeatureMapKind::Hedgehog), Mode::Hybrid,
                                    at::kDouble);
   }
 }
@@ -106,7 +74,7 @@ TEST(FusedDecode, OtherDtypesTakeTheOperatorPath) {
   // bfloat16 inputs keep a float32 linear state: the operator path, which the kernel must not claim.
   Shape shape;
   shape.length = 9;
-  const HybridConfig config = config_of(Layout::Standard, 0, FeatureMapKind::Hedgehog);
+  const HybridConfig config = small_config(Layout::Standard, 0, FeatureMapKind::Hedgehog);
   const Inputs in = random_inputs(shape, config, 3);
   const at::NoGradGuard no_grad;
   const at::Tensor q = in.q.detach().to(at::kBFloat16), k = in.k.detach().to(at::kBFloat16),

@@ -11,17 +11,6 @@ namespace {
 const std::vector<Mode> kHybridForms = {Mode::Hybrid, Mode::Window, Mode::Linear,
                                         Mode::Sinks,  Mode::None,   Mode::Overlap};
 
-HybridConfig small_config(Layout layout, int sinks, FeatureMapKind map = FeatureMapKind::Hedgehog) {
-  HybridConfig config;
-  config.window = 4;
-  config.layout = layout;
-  config.sinks = sinks;
-  config.feature_map = map;
-  config.feature_dim = 6;
-  config.sinks_mode_keys = 3;
-  return config;
-}
-
 TEST(HybridChunked, MatchesReferenceForEveryModeLayoutAndSinks) {
   const Shape shape;  // GQA 4/2, T = 11: not a multiple of w = 4, more than two chunks
   for (const Mode mode : kHybridForms) {

@@ -75,7 +75,8 @@ at::Tensor brute_force(const Inputs& in, const HybridConfig& config, Mode mode) 
   return y;
 }
 
-HybridConfig small_config(Layout layout, int sinks, FeatureMapKind map = FeatureMapKind::Hedgehog) {
+// w = 3, f = 5: sizes the explicit sums below are written for.
+HybridConfig reference_config(Layout layout, int sinks, FeatureMapKind map = FeatureMapKind::Hedgehog) {
   HybridConfig config;
   config.window = 3;
   config.layout = layout;
@@ -92,7 +93,7 @@ TEST(HybridReference, MatchesExplicitSumsOverTheKeySets) {
   shape.head_dim = 4;
   for (const Mode mode : {Mode::Hybrid, Mode::Window, Mode::Linear, Mode::Sinks, Mode::None, Mode::Overlap}) {
     for (const Layout layout : {Layout::Standard, Layout::Terraced}) {
-      const HybridConfig config = small_config(layout, 1);
+      const HybridConfig config = reference_config(layout, 1);
       SCOPED_TRACE(describe(shape, config, mode));
       const Inputs in = random_inputs(shape, config, 7);
       const at::Tensor actual = reference_attention(in.q, in.k, in.v, in.weights, config, mode);
@@ -104,7 +105,7 @@ TEST(HybridReference, MatchesExplicitSumsOverTheKeySets) {
 TEST(HybridReference, AttentionWeightsAndLinearShares) {
   Shape shape;
   shape.length = 9;
-  const HybridConfig config = small_config(Layout::Standard, 0);
+  const HybridConfig config = reference_config(Layout::Standard, 0);
   const Inputs in = random_inputs(shape, config, 3);
   AttentionDetails details;
   const at::Tensor output = reference_attention(in.q, in.k, in.v, in.weights, config, Mode::Hybrid, &details);
@@ -139,7 +140,7 @@ TEST(HybridReference, AttentionWeightsAndLinearShares) {
 TEST(HybridReference, NoNaNWhereTheLinearNormaliserIsZero) {
   // At position 0 relu(q_0) . relu(k_0) = 0: den_0 = 0 in the linear mode.
   for (const FeatureMapKind map : {FeatureMapKind::Relu, FeatureMapKind::T2R}) {
-    HybridConfig config = small_config(Layout::Standard, 0, map);
+    HybridConfig config = reference_config(Layout::Standard, 0, map);
     config.feature_dim = 8;  // t2r with identity weights is relu
     Shape shape;
     shape.heads = 2;
@@ -175,7 +176,7 @@ TEST(HybridReference, NoNaNWhereTheLinearNormaliserIsZero) {
 }
 
 TEST(HybridReference, EveryFormRefusesSoftmax) {
-  const HybridConfig config = small_config(Layout::Standard, 0);
+  const HybridConfig config = reference_config(Layout::Standard, 0);
   const Inputs in = random_inputs(Shape{}, config, 1);
   for (const Form form : {Form::Reference, Form::Chunked}) {
     EXPECT_THROW(hybrid_attention(in.q, in.k, in.v, in.weights, config, Mode::Softmax, form), UserError);
@@ -188,7 +189,7 @@ TEST(HybridReference, EveryFormRefusesSoftmax) {
 }
 
 TEST(HybridReference, Float32InputsGiveFloat32OutputsMatchingAcrossForms) {
-  HybridConfig config = small_config(Layout::Terraced, 2);
+  HybridConfig config = reference_config(Layout::Terraced, 2);
   Shape shape;
   shape.length = 20;
   const Inputs in = random_inputs(shape, config, 9);

@@ -13,16 +13,7 @@ std::vector<HybridConfig> all_configs() {
   std::vector<HybridConfig> configs;
   for (const FeatureMapKind map : all_feature_maps()) {
     for (const Layout layout : {Layout::Standard, Layout::Terraced}) {
-      for (const int sinks : {0, 2}) {
-        HybridConfig config;
-        config.window = 4;
-        config.layout = layout;
-        config.sinks = sinks;
-        config.feature_map = map;
-        config.feature_dim = 6;
-        config.sinks_mode_keys = 3;
-        configs.push_back(config);
-      }
+      for (const int sinks : {0, 2}) configs.push_back(small_config(layout, sinks, map));
     }
   }
   return configs;

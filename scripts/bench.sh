@@ -17,6 +17,8 @@ echo "== bench model: random ~100M Llama"
 $lincat bench model --random-params 100000000 --json "$out/model-100m.json"
 echo "== bench attention"
 $lincat bench attention --json "$out/attention.json"
+echo "== bench continuation: chunked form vs the recurrent kernel, per layer shape"
+$lincat bench continuation --json "$out/continuation.json"
 echo "== bench decode: fixture converted with window 64"
 rm -rf "$converted" "$out/llama-gqa-w8"
 $lincat convert-init "$fixture" --out "$converted" --window 64 >/dev/null

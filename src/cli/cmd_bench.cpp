@@ -1,5 +1,6 @@
 // lincat bench ...: benchmarks that print a table and, with --json FILE, write JSON.
 #include "bench/bench_attention.h"
+#include "bench/bench_continuation.h"
 #include "bench/bench_decode.h"
 #include "bench/bench_model.h"
 #include "bench/bench_train.h"
@@ -33,6 +34,15 @@ void add_bench_command(CLI::App& app, Action& action) {
   add_repetitions_flag(*model_cmd, model->repetitions, "best of this many runs");
   add_json_flag(*model_cmd, model->json_path);
   model_cmd->callback([model, &action] { action = [model] { return bench::run_model_benchmark(*model); }; });
+
+  auto continuation = std::make_shared<bench::ContinuationBenchOptions>();
+  CLI::App* continuation_cmd = bench->add_subcommand(
+      "continuation", "a decode state continued by T tokens: chunked form vs the recurrent kernel, per layer shape");
+  add_repetitions_flag(*continuation_cmd, continuation->repetitions, "best of this many runs");
+  add_json_flag(*continuation_cmd, continuation->json_path);
+  continuation_cmd->callback([continuation, &action] {
+    action = [continuation] { return bench::run_continuation_benchmark(*continuation); };
+  });
 
   auto attention = std::make_shared<bench::AttentionBenchOptions>();
   CLI::App* attention_cmd =

@@ -1,7 +1,8 @@
-// The chunked continuation of a decode state (continue_chunked) against the per-token path it
-// replaces: same outputs and same state, in float64, for every mode, layout and sink count, for
+// The continuations of a decode state against the per-token path: the chunked form
+// (continue_chunked) gives the same outputs and state up to rounding, the recurrent kernel
+// (continue_recurrent) the same bits, in float64, for every mode, layout and sink count, for
 // continuations of 1, w - 1, w and 3w + 5 tokens after prefixes of every residue mod w, both
-// shorter than the window buffer and past it.
+// shorter than the window buffer and past it. continue_state picks between them.
 #include <gtest/gtest.h>
 
 #include "attention/attention_test_support.h"
@@ -57,6 +58,12 @@ void expect_continuation_matches_per_token(const Shape& shape, const HybridConfi
                                              tokens(in.v, prefix, count), in.weights, config, mode, chunked);
   ASSERT_TRUE(tensors_close(actual, at::cat(expected, 2))) << "outputs";
   EXPECT_TRUE(states_close(chunked, per_token));
+  if (mode == Mode::None) return;  // no attention: the kernel does not run
+  HybridLayerState recurrent = prefilled(in, prefix, config, mode);
+  const at::Tensor kernel = detail::continue_recurrent(tokens(in.q, prefix, count), tokens(in.k, prefix, count),
+                                                       tokens(in.v, prefix, count), in.weights, config, mode, recurrent);
+  EXPECT_TRUE(at::equal(kernel, at::cat(expected, 2))) << "recurrent outputs";
+  EXPECT_TRUE(states_close(recurrent, per_token, 0.0)) << "recurrent state";
 }
 
 TEST(HybridContinuation, EqualsPerTokenPathForEveryModeLayoutLengthAndPrefixResidue) {
@@ -141,6 +148,35 @@ TEST(HybridContinuation, HeadGroupsGiveTheSameResult) {
   const at::Tensor by_group =
       detail::chunked_attention_by_heads(q, k, v, in.weights, config, Mode::Overlap, 2, history);
   EXPECT_TRUE(tensors_close(by_group, all_heads));
+}
+
+TEST(HybridContinuation, ContinueStateTakesTheKernelWhereItRunsAndTheChunkedFormElsewhere) {
+  const HybridConfig config = config_of(Layout::Standard, 0);
+  Shape shape;
+  shape.length = 9;
+  const Inputs in = random_inputs(shape, config, 6);
+  const at::Tensor q = tokens(in.q, 4, 5), k = tokens(in.k, 4, 5), v = tokens(in.v, 4, 5);
+  {
+    const at::NoGradGuard no_grad;
+    const HybridLayerState state = prefilled(in, 4, config, Mode::Hybrid);
+    EXPECT_TRUE(recurrent_continuation_preferred(q, k, v, Mode::Hybrid, state));
+    EXPECT_TRUE(recurrent_continuation_preferred(q.to(at::kFloat), k.to(at::kFloat), v.to(at::kFloat), Mode::Hybrid,
+                                                 HybridLayerState{}));
+    EXPECT_FALSE(recurrent_continuation_preferred(q.to(at::kFloat), k.to(at::kFloat), v.to(at::kFloat), Mode::Hybrid,
+                                                  state))  // a float64 state
+        << "state of another dtype";
+    EXPECT_FALSE(recurrent_continuation_preferred(q.to(at::kBFloat16), k.to(at::kBFloat16), v.to(at::kBFloat16),
+                                                  Mode::Hybrid, HybridLayerState{}));
+    EXPECT_FALSE(recurrent_continuation_preferred(q, k, v, Mode::None, HybridLayerState{}));
+  }
+  // With a graph to record the chunked form runs, and gradients reach the inputs.
+  HybridLayerState state;
+  EXPECT_FALSE(recurrent_continuation_preferred(q, k, v, Mode::Hybrid, state));
+  const at::Tensor output = continue_state(q, k, v, in.weights, config, Mode::Hybrid, state);
+  output.sum().backward();
+  ASSERT_TRUE(in.q.grad().defined());
+  EXPECT_GT(in.q.grad().abs().sum().item<double>(), 0.0);
+  EXPECT_EQ(state.tokens_seen, 5);
 }
 
 TEST(HybridContinuation, RefusesAStateOfAnotherMode) {

@@ -92,3 +92,69 @@ TEST(FusedDecode, OtherDtypesTakeTheOperatorPath) {
 
 }  // namespace
 }  // namespace lincat::attention::testing
+
+namespace lincat::attention::testing {
+namespace {
+
+// t's values in a fresh buffer whose first element lies `offset` elements past an allocation's
+// start: the same numbers at another alignment.
+at::Tensor at_offset(const at::Tensor& t, int64_t offset) {
+  if (!t.defined()) return t;
+  return at::empty({t.numel() + 16}, t.options()).narrow(0, offset, t.numel()).view(t.sizes()).copy_(t);
+}
+
+TEST(FusedDecode, SameBitsWhereverTheBuffersLie) {
+  // head_dim 56 = 3 x 16 + 8: the kernel's loops run their wide body, their 8-wide remainder and,
+  // where GCC versions a loop for arrays that might overlap, its fallback. Every path must round
+  // alike (the kernels compile without contraction into fused multiply-adds): the same inputs at
+  // other alignments give the same bits.
+  HybridConfig config = small_config(Layout::Standard, 2, FeatureMapKind::Hedgehog);
+  config.feature_dim = 24;
+  Shape shape;
+  shape.heads = 2;
+  shape.kv_heads = 1;
+  shape.head_dim = 56;
+  shape.length = 21;
+  const Inputs in = random_inputs(shape, config, 11);
+  const at::NoGradGuard no_grad;
+  HybridLayerWeights weights = in.weights;
+  for (at::Tensor* w : {&weights.feature_q, &weights.feature_k, &weights.bias_q, &weights.bias_k, &weights.mixing_logit}) {
+    if (w->defined()) *w = w->detach().to(at::kFloat);
+  }
+  const at::Tensor q = (4 * in.q).detach().to(at::kFloat), k = (4 * in.k).detach().to(at::kFloat),
+                   v = in.v.detach().to(at::kFloat);
+  const int64_t prefix = 9, rest = shape.length - prefix - 1, last = shape.length - 1;
+  for (const Mode mode : {Mode::Hybrid, Mode::Window, Mode::Linear, Mode::Sinks, Mode::Overlap}) {
+    SCOPED_TRACE(mode_name(mode));
+    HybridLayerState prefixed;
+    detail::continue_recurrent(q.narrow(2, 0, prefix), k.narrow(2, 0, prefix), v.narrow(2, 0, prefix), weights, config,
+                               mode, prefixed);
+    at::Tensor expected_output;
+    HybridLayerState expected_state;
+    for (int64_t offset = 0; offset < 16; ++offset) {
+      HybridLayerState state = prefixed;
+      for (at::Tensor* buffer : {&state.window_keys, &state.window_values, &state.sink_keys, &state.sink_values,
+                                 &state.linear_state, &state.linear_normaliser}) {
+        *buffer = at_offset(*buffer, offset);
+      }
+      const at::Tensor continued = detail::continue_recurrent(
+          at_offset(q.narrow(2, prefix, rest).contiguous(), offset), at_offset(k.narrow(2, prefix, rest).contiguous(), offset),
+          at_offset(v.narrow(2, prefix, rest).contiguous(), (offset * 7) % 16), weights, config, mode, state);
+      // One decode step reads its token where it lies (no token-major copy).
+      const at::Tensor step =
+          decode_step(at_offset(q.narrow(2, last, 1).contiguous(), offset), at_offset(k.narrow(2, last, 1).contiguous(), offset),
+                      at_offset(v.narrow(2, last, 1).contiguous(), (offset * 5) % 16), weights, config, mode, state);
+      const at::Tensor output = at::cat({continued, step}, 2);
+      if (offset == 0) {
+        expected_output = output;
+        expected_state = state;
+        continue;
+      }
+      ASSERT_TRUE(at::equal(output, expected_output)) << "output, offset " << offset;
+      ASSERT_TRUE(states_close(state, expected_state, 0.0)) << "state, offset " << offset;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace lincat::attention::testing

@@ -3,10 +3,12 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <functional>
 
 #include "lincat/kernels/matvec_cpu.h"
 
 #include "lincat/model/decoder.h"
+#include "lincat/model/rope.h"
 #include "test_paths.h"
 
 namespace {
@@ -85,6 +87,46 @@ TEST(MatvecKernel, ProjectUsesItForOneFloat32Row) {
   // A transposed (non-contiguous) weight falls back to at::mv and still gives the product.
   const at::Tensor transposed = torch::randn({70, 300}).t();
   EXPECT_TRUE(torch::allclose(lincat::project(x, transposed), at::linear(x, transposed), 1e-5, 1e-5));
+}
+
+// A decode row's elementwise pieces (kernels/row_ops_cpu.h) against the operators they replace:
+// the same function with autograd on takes the operator path.
+TEST(DecodeRowOps, RmsNormRopeAndMlpEqualTheOperators) {
+  torch::manual_seed(5);
+  const auto both = [](const std::function<at::Tensor()>& run) {
+    at::Tensor with_operators;
+    {
+      const at::AutoGradMode grad(true);
+      with_operators = run().detach();
+    }
+    const at::NoGradGuard no_grad;
+    return std::make_pair(run(), with_operators);
+  };
+  const at::Tensor x = torch::randn({1, 1, 96}) * 3;                     // [B=1, T=1, D]
+  const at::Tensor weight = torch::randn({96});
+  const auto [norm, norm_reference] = both([&] { return lincat::rms_norm(x, weight, 1e-5); });
+  EXPECT_TRUE(torch::allclose(norm, norm_reference, 1e-6, 1e-6));
+
+  lincat::ModelConfig config;
+  config.head_dim = 32;
+  config.rope_theta = 500000;
+  const at::Tensor inverse_frequencies = lincat::rope::inverse_frequencies(config);
+  const at::Tensor heads = torch::randn({1, 4, 1, 32});                   // [B=1, h, T=1, d]
+  for (const int64_t position : {0, 1, 37, 4095, 100000}) {
+    const auto [rotated, rotated_reference] = both([&] { return lincat::rope::apply(heads, inverse_frequencies, position); });
+    EXPECT_TRUE(torch::allclose(rotated, rotated_reference, 1e-5, 1e-5)) << "position " << position;
+  }
+
+  lincat::LayerWeights layer;
+  layer.gate_proj = torch::randn({80, 96}) / 10;
+  layer.up_proj = torch::randn({80, 96}) / 10;
+  layer.down_proj = torch::randn({96, 80}) / 10;
+  const auto [mlp, mlp_reference] = both([&] { return lincat::mlp_block(layer, x); });
+  EXPECT_TRUE(torch::allclose(mlp, mlp_reference, 1e-5, 1e-5));
+  // A block of tokens keeps the operators either way.
+  const at::Tensor block = torch::randn({1, 3, 96});
+  const auto [norms, norms_reference] = both([&] { return lincat::rms_norm(block, weight, 1e-5); });
+  EXPECT_TRUE(at::equal(norms, norms_reference));
 }
 
 }  // namespace

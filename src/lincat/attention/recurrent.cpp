@@ -37,6 +37,23 @@ void initialise(HybridLayerState& state, const at::Tensor& q, const at::Tensor& 
   }
 }
 
+// Checks the inputs of T >= 1 tokens and sets up an empty state; refuses a state built for
+// another mode.
+void prepare_state(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                   const HybridLayerWeights& weights, const HybridConfig& config, Mode mode,
+                   HybridLayerState& state) {
+  require_hybrid_mode(mode);
+  validate(config);
+  detail::check_inputs(q, k, v, weights, config);
+  TORCH_CHECK(q.size(2) >= 1, "a continuation needs q [B, H, T, d] with T >= 1");
+  if (state.empty()) {
+    initialise(state, q, k, config, mode);
+  } else {
+    TORCH_CHECK(state.mode == mode, "decode state was built for mode '", mode_name(state.mode),
+                "', called with '", mode_name(mode), "'");
+  }
+}
+
 // Adds keys, values [B, Hkv, m, d] to S and z: phi_k is applied now, as they enter L(i).
 void fold_into_linear_state(HybridLayerState& state, const at::Tensor& keys,
                             const at::Tensor& values, const HybridLayerWeights& weights,
@@ -115,16 +132,7 @@ at::Tensor prefill(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v
 at::Tensor continue_chunked(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                             const HybridLayerWeights& weights, const HybridConfig& config,
                             Mode mode, HybridLayerState& state) {
-  require_hybrid_mode(mode);
-  validate(config);
-  detail::check_inputs(q, k, v, weights, config);
-  TORCH_CHECK(q.size(2) >= 1, "continue_chunked needs q [B, H, T, d] with T >= 1");
-  if (state.empty()) {
-    initialise(state, q, k, config, mode);
-  } else {
-    TORCH_CHECK(state.mode == mode, "decode state was built for mode '", mode_name(state.mode),
-                "', called with '", mode_name(mode), "'");
-  }
+  prepare_state(q, k, v, weights, config, mode, state);
   const int64_t seen = state.tokens_seen, length = q.size(2), end = seen + length;
   const int64_t capacity = state.window_keys.defined() ? state.window_keys.size(2) : 0;
   const int64_t sinks = state.sink_keys.defined() ? state.sink_keys.size(2) : 0;
@@ -210,22 +218,6 @@ at::Tensor continue_chunked(const at::Tensor& q, const at::Tensor& k, const at::
 
 namespace {
 
-// Checks the step's inputs and sets up an empty state; refuses a state built for another mode.
-void prepare_step(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
-                  const HybridLayerWeights& weights, const HybridConfig& config, Mode mode,
-                  HybridLayerState& state) {
-  require_hybrid_mode(mode);
-  validate(config);
-  detail::check_inputs(q, k, v, weights, config);
-  TORCH_CHECK(q.size(2) == 1, "decode_step takes one token, found T = ", q.size(2));
-  if (state.empty()) {
-    initialise(state, q, k, config, mode);
-  } else {
-    TORCH_CHECK(state.mode == mode, "decode state was built for mode '", mode_name(state.mode),
-                "', called with '", mode_name(mode), "'");
-  }
-}
-
 // Buffered positions (older than `position`) whose keys enter the linear set of `position`: they
 // leave the window now.
 std::vector<int64_t> entering_positions(const HybridLayerState& state, const HybridConfig& config, Mode mode,
@@ -260,62 +252,100 @@ T* data_or_null(const at::Tensor& t) {
   return t.defined() ? t.data_ptr<T>() : nullptr;
 }
 
-// The step through kernels/hybrid_decode_cpu.h; the caller checked fused_step_applies.
+// Steps of one layer through kernels/hybrid_decode_cpu.h, token after token, on a prepared state
+// that fused_step_applies accepted: the weights are cast and the buffers bound once, and each
+// token only sets its pointers and its slot flags.
 template <typename T>
-at::Tensor fused_decode_step(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
-                             const HybridLayerWeights& weights, const HybridConfig& config, Mode mode,
-                             HybridLayerState& state) {
-  const at::ScalarType dtype = q.scalar_type();
-  const int64_t position = state.tokens_seen;
-  const at::Tensor query = q.contiguous(), key = k.contiguous(), value = v.contiguous();  // [B, H or Hkv, 1, d]
-  const auto cast = [&](const at::Tensor& t) { return t.defined() ? t.to(dtype).contiguous() : t; };
-  const at::Tensor feature_q = cast(weights.feature_q), feature_k = cast(weights.feature_k);  // [H, d, f]
-  const at::Tensor bias_q = cast(weights.bias_q), bias_k = cast(weights.bias_k);              // [H, f]
-  const at::Tensor gamma = softmax_branch_is_mixed(mode)  // [H]
-                               ? at::sigmoid(weights.mixing_logit.to(dtype)).contiguous()
-                               : at::Tensor();
-  at::Tensor output = at::empty_like(query);  // [B, H, 1, d]
+class FusedSteps {
+ public:
+  FusedSteps(const HybridLayerWeights& weights, const HybridConfig& config, Mode mode, HybridLayerState& state,
+             int64_t batch, int64_t heads, int64_t kv_heads, int64_t head_dim)
+      : config_(config), mode_(mode), state_(state) {
+    const at::ScalarType dtype = c10::CppTypeToScalarType<T>::value;
+    const auto cast = [&](const at::Tensor& t) { return t.defined() ? t.to(dtype).contiguous() : t; };
+    feature_q_ = cast(weights.feature_q);  // [H, d, f]
+    feature_k_ = cast(weights.feature_k);
+    bias_q_ = cast(weights.bias_q);  // [H, f]
+    bias_k_ = cast(weights.bias_k);
+    if (softmax_branch_is_mixed(mode)) gamma_ = at::sigmoid(weights.mixing_logit.to(dtype)).contiguous();  // [H]
 
-  kernels::HybridDecodeStep<T> step;
-  step.batch = q.size(0);
-  step.heads = q.size(1);
-  step.kv_heads = k.size(1);
-  step.head_dim = q.size(3);
-  step.feature_map = config.feature_map;
-  step.projection_dim = config.feature_dim;
-  step.features = state.linear_state.defined() ? state.linear_state.size(2) : 0;
-  step.q = query.data_ptr<T>();
-  step.k = key.data_ptr<T>();
-  step.v = value.data_ptr<T>();
-  step.out = output.data_ptr<T>();
-  step.ring_keys = data_or_null<T>(state.window_keys);
-  step.ring_values = data_or_null<T>(state.window_values);
-  step.capacity = state.window_keys.defined() ? state.window_keys.size(2) : 0;
-  step.sink_keys = data_or_null<T>(state.sink_keys);
-  step.sink_values = data_or_null<T>(state.sink_values);
-  step.sinks = state.sink_keys.defined() ? state.sink_keys.size(2) : 0;
-  step.linear_state = data_or_null<T>(state.linear_state);
-  step.linear_normaliser = data_or_null<T>(state.linear_normaliser);
-  step.feature_q = data_or_null<T>(feature_q);
-  step.feature_k = data_or_null<T>(feature_k);
-  step.bias_q = data_or_null<T>(bias_q);
-  step.bias_k = data_or_null<T>(bias_k);
-  step.gamma = data_or_null<T>(gamma);
-  step.linear_branch = state.linear_state.defined();
-  step.softmax_branch = has_softmax_branch(mode);
-  step.denominator_floor = detail::kDenominatorFloor;
-  for (const int64_t p : entering_positions(state, config, mode, position)) step.entering_slots.push_back(p % step.capacity);
-  step.fold_own_key = step.linear_branch && in_linear_set(mode, position, position, config);
-  if (step.capacity > 0) step.ring_slot = position % step.capacity;
-  if (position < step.sinks) step.sink_slot = position;
-  if (step.softmax_branch) {
-    const std::vector<char> include = softmax_slots(state, config, mode, position);  // ring, then sinks
-    step.ring_in_softmax.assign(include.begin(), include.begin() + step.capacity);
-    step.sink_in_softmax.assign(include.begin() + step.capacity, include.end());
+    step_.batch = batch;
+    step_.heads = heads;
+    step_.kv_heads = kv_heads;
+    step_.head_dim = head_dim;
+    step_.feature_map = config.feature_map;
+    step_.projection_dim = config.feature_dim;
+    step_.features = state.linear_state.defined() ? state.linear_state.size(2) : 0;
+    step_.ring_keys = data_or_null<T>(state.window_keys);
+    step_.ring_values = data_or_null<T>(state.window_values);
+    step_.capacity = state.window_keys.defined() ? state.window_keys.size(2) : 0;
+    step_.sink_keys = data_or_null<T>(state.sink_keys);
+    step_.sink_values = data_or_null<T>(state.sink_values);
+    step_.sinks = state.sink_keys.defined() ? state.sink_keys.size(2) : 0;
+    step_.linear_state = data_or_null<T>(state.linear_state);
+    step_.linear_normaliser = data_or_null<T>(state.linear_normaliser);
+    step_.feature_q = data_or_null<T>(feature_q_);
+    step_.feature_k = data_or_null<T>(feature_k_);
+    step_.bias_q = data_or_null<T>(bias_q_);
+    step_.bias_k = data_or_null<T>(bias_k_);
+    step_.gamma = data_or_null<T>(gamma_);
+    step_.linear_branch = state.linear_state.defined();
+    step_.softmax_branch = has_softmax_branch(mode);
+    step_.denominator_floor = detail::kDenominatorFloor;
   }
-  kernels::run_hybrid_decode_step(step);
-  state.tokens_seen = position + 1;
-  return output;
+
+  // The token at state.tokens_seen: q [B, H, d], k, v [B, Hkv, d] -> out [B, H, d]; advances the state.
+  void run(const T* q, const T* k, const T* v, T* out) {
+    const int64_t position = state_.tokens_seen;
+    step_.q = q;
+    step_.k = k;
+    step_.v = v;
+    step_.out = out;
+    step_.entering_slots.clear();
+    for (const int64_t p : entering_positions(state_, config_, mode_, position)) {
+      step_.entering_slots.push_back(p % step_.capacity);
+    }
+    step_.fold_own_key = step_.linear_branch && in_linear_set(mode_, position, position, config_);
+    step_.ring_slot = step_.capacity > 0 ? position % step_.capacity : -1;
+    step_.sink_slot = position < step_.sinks ? position : -1;
+    if (step_.softmax_branch) {
+      const std::vector<char> include = softmax_slots(state_, config_, mode_, position);  // ring, then sinks
+      step_.ring_in_softmax.assign(include.begin(), include.begin() + step_.capacity);
+      step_.sink_in_softmax.assign(include.begin() + step_.capacity, include.end());
+    }
+    kernels::run_hybrid_decode_step(step_);
+    state_.tokens_seen = position + 1;
+  }
+
+ private:
+  const HybridConfig& config_;
+  Mode mode_;
+  HybridLayerState& state_;
+  at::Tensor feature_q_, feature_k_, bias_q_, bias_k_, gamma_;  // cast to T; the kernel reads them
+  kernels::HybridDecodeStep<T> step_;
+};
+
+// The T tokens of q [B, H, T, d], k, v [B, Hkv, T, d] one after another through FusedSteps; the
+// caller checked fused_step_applies. Returns [B, H, T, d].
+template <typename T>
+at::Tensor fused_steps(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                       const HybridLayerWeights& weights, const HybridConfig& config, Mode mode,
+                       HybridLayerState& state) {
+  const int64_t B = q.size(0), H = q.size(1), Hkv = k.size(1), length = q.size(2), d = q.size(3);
+  // Token-major copies, so that each token's rows are one [B, H or Hkv, d] block.
+  const at::Tensor query = length == 1 ? q.contiguous() : q.permute({2, 0, 1, 3}).contiguous();  // [T, B, H, d]
+  const at::Tensor key = length == 1 ? k.contiguous() : k.permute({2, 0, 1, 3}).contiguous();    // [T, B, Hkv, d]
+  const at::Tensor value = length == 1 ? v.contiguous() : v.permute({2, 0, 1, 3}).contiguous();  // [T, B, Hkv, d]
+  at::Tensor output = at::empty({length, B, H, d}, query.options());                             // [T, B, H, d]
+  FusedSteps<T> steps(weights, config, mode, state, B, H, Hkv, d);
+  const T* q_rows = query.data_ptr<T>();
+  const T* k_rows = key.data_ptr<T>();
+  const T* v_rows = value.data_ptr<T>();
+  T* out_rows = output.data_ptr<T>();
+  for (int64_t t = 0; t < length; ++t) {
+    steps.run(q_rows + t * B * H * d, k_rows + t * B * Hkv * d, v_rows + t * B * Hkv * d, out_rows + t * B * H * d);
+  }
+  return length == 1 ? output.view({B, H, 1, d}) : output.permute({1, 2, 0, 3});  // [B, H, T, d]
 }
 
 // decode_step_with_operators once the state is prepared.
@@ -380,13 +410,29 @@ at::Tensor operators_step(const at::Tensor& q, const at::Tensor& k, const at::Te
 at::Tensor decode_step(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                        const HybridLayerWeights& weights, const HybridConfig& config, Mode mode,
                        HybridLayerState& state) {
-  prepare_step(q, k, v, weights, config, mode, state);
+  TORCH_CHECK(q.size(2) == 1, "decode_step takes one token, found T = ", q.size(2));
+  prepare_state(q, k, v, weights, config, mode, state);
   const at::NoGradGuard no_grad;
   if (fused_step_applies(q, k, v, state, mode)) {
-    return q.scalar_type() == at::kFloat ? fused_decode_step<float>(q, k, v, weights, config, mode, state)
-                                         : fused_decode_step<double>(q, k, v, weights, config, mode, state);
+    return q.scalar_type() == at::kFloat ? fused_steps<float>(q, k, v, weights, config, mode, state)
+                                         : fused_steps<double>(q, k, v, weights, config, mode, state);
   }
   return operators_step(q, k, v, weights, config, mode, state);
+}
+
+bool recurrent_continuation_preferred(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, Mode mode,
+                                      const HybridLayerState& state) {
+  if (at::GradMode::is_enabled() && (q.requires_grad() || k.requires_grad() || v.requires_grad())) return false;
+  return fused_step_applies(q, k, v, state, mode);
+}
+
+at::Tensor continue_state(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                          const HybridLayerWeights& weights, const HybridConfig& config, Mode mode,
+                          HybridLayerState& state) {
+  if (recurrent_continuation_preferred(q, k, v, mode, state)) {
+    return detail::continue_recurrent(q, k, v, weights, config, mode, state);
+  }
+  return continue_chunked(q, k, v, weights, config, mode, state);
 }
 
 namespace detail {
@@ -394,9 +440,22 @@ namespace detail {
 at::Tensor decode_step_with_operators(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                                       const HybridLayerWeights& weights, const HybridConfig& config, Mode mode,
                                       HybridLayerState& state) {
-  prepare_step(q, k, v, weights, config, mode, state);
+  TORCH_CHECK(q.size(2) == 1, "decode_step takes one token, found T = ", q.size(2));
+  prepare_state(q, k, v, weights, config, mode, state);
   const at::NoGradGuard no_grad;
   return operators_step(q, k, v, weights, config, mode, state);
+}
+
+at::Tensor continue_recurrent(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                              const HybridLayerWeights& weights, const HybridConfig& config, Mode mode,
+                              HybridLayerState& state) {
+  prepare_state(q, k, v, weights, config, mode, state);
+  TORCH_CHECK(fused_step_applies(q, k, v, state, mode),
+              "continue_recurrent runs float32 or float64 on the CPU in a mode with attention; got ",
+              q.scalar_type(), " on ", q.device(), " in mode ", mode_name(mode));
+  const at::NoGradGuard no_grad;
+  return q.scalar_type() == at::kFloat ? fused_steps<float>(q, k, v, weights, config, mode, state)
+                                       : fused_steps<double>(q, k, v, weights, config, mode, state);
 }
 
 }  // namespace detail

@@ -20,14 +20,15 @@ at::Tensor softmax_layer(const ModelConfig& c, const at::Tensor& q, const at::Te
                                       c.sliding_window);
 }
 
-// A converted layer in any other mode: chunked form for whole sequences and for blocks of tokens
-// that continue a state (prefill included), recurrent form for single tokens that continue one.
+// A converted layer in any other mode: chunked form for whole sequences, recurrent form for
+// tokens that continue a state (continue_state: the fused kernel token after token where it runs,
+// else the chunked continuation; prefill included).
 at::Tensor hybrid_layer(const attention::HybridConfig& h, const LayerWeights& w, const at::Tensor& q,
                         const at::Tensor& k, const at::Tensor& v, attention::Mode mode,
                         attention::HybridLayerState* state) {
   if (!state) return attention::hybrid_attention(q, k, v, w.hybrid, h, mode, attention::Form::Chunked);
   if (q.size(2) == 1 && !state->empty()) return attention::decode_step(q, k, v, w.hybrid, h, mode, *state);
-  return attention::continue_chunked(q, k, v, w.hybrid, h, mode, *state);
+  return attention::continue_state(q, k, v, w.hybrid, h, mode, *state);
 }
 
 }  // namespace

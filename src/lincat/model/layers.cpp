@@ -5,13 +5,26 @@
 #include <algorithm>
 
 #include "lincat/kernels/matvec_cpu.h"
+#include "lincat/kernels/row_ops_cpu.h"
 #include "lincat/model/decoder.h"
 #include "lincat/model/rope.h"
 #include "lincat/util/compat.h"
 
 namespace lincat {
 
+bool is_float32_decode_row(const at::Tensor& x) {
+  return x.numel() == x.size(-1) && x.device().is_cpu() && x.scalar_type() == at::kFloat &&
+         !at::GradMode::is_enabled();
+}
+
 at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps) {
+  if (is_float32_decode_row(x) && weight.scalar_type() == at::kFloat && weight.is_contiguous()) {
+    const at::Tensor input = x.contiguous();
+    at::Tensor out = at::empty_like(input);
+    kernels::rms_norm_row(compat::const_data<float>(input), compat::const_data<float>(weight), static_cast<float>(eps),
+                          input.numel(), out.data_ptr<float>());
+    return out;
+  }
   const at::Tensor x32 = x.to(at::kFloat);
   const at::Tensor normalised = x32 * at::rsqrt(x32.pow(2).mean(-1, /*keepdim=*/true) + eps);
   return weight * normalised.to(x.scalar_type());
@@ -74,6 +87,14 @@ at::Tensor project_output(const LayerWeights& w, const at::Tensor& y) {
 }
 
 at::Tensor mlp_block(const LayerWeights& w, const at::Tensor& x) {
+  if (is_float32_decode_row(x)) {
+    const at::Tensor gate = linear_with_lora(x, w.gate_proj, w.lora.gate_proj).contiguous();  // [..., I]
+    const at::Tensor up = linear_with_lora(x, w.up_proj, w.lora.up_proj).contiguous();        // [..., I]
+    at::Tensor activated = at::empty_like(gate);
+    kernels::silu_mul_row(compat::const_data<float>(gate), compat::const_data<float>(up), gate.numel(),
+                          activated.data_ptr<float>());
+    return linear_with_lora(activated, w.down_proj, w.lora.down_proj);
+  }
   return linear_with_lora(
       at::silu(linear_with_lora(x, w.gate_proj, w.lora.gate_proj)) * linear_with_lora(x, w.up_proj, w.lora.up_proj),
       w.down_proj, w.lora.down_proj);

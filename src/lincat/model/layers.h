@@ -10,6 +10,10 @@
 
 namespace lincat {
 
+// x holds one float32 row on the CPU and no graph is recorded: a decode step, whose elementwise
+// pieces (RMS norm, rotary embedding, silu * up) then run as single loops (kernels/row_ops_cpu.h).
+bool is_float32_decode_row(const at::Tensor& x);
+
 // x [B, T, D] -> [B, T, D]. Normalised in float32, then scaled in the model dtype (as transformers).
 at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps);
 

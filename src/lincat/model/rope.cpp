@@ -2,6 +2,9 @@
 
 #include <cmath>
 
+#include "lincat/kernels/row_ops_cpu.h"
+#include "lincat/util/compat.h"
+
 namespace lincat::rope {
 namespace {
 
@@ -37,6 +40,16 @@ at::Tensor inverse_frequencies(const ModelConfig& config) {
 
 at::Tensor apply(const at::Tensor& x, const at::Tensor& inverse_frequencies, int64_t start) {
   const int64_t T = x.size(2);
+  if (x.size(0) == 1 && T == 1 && x.device().is_cpu() && x.scalar_type() == at::kFloat &&
+      inverse_frequencies.device().is_cpu() && inverse_frequencies.scalar_type() == at::kFloat &&
+      inverse_frequencies.is_contiguous() && !at::GradMode::is_enabled()) {
+    // One token of a decode step: one loop instead of a dozen operators.
+    const at::Tensor input = x.contiguous();  // [1, h, 1, d]
+    at::Tensor out = at::empty_like(input);
+    kernels::rope_rows(compat::const_data<float>(input), compat::const_data<float>(inverse_frequencies), start,
+                       x.size(1), x.size(3), out.data_ptr<float>());
+    return out;
+  }
   const int64_t half = x.size(3) / 2;
   const at::Tensor positions =
       torch::arange(start, start + T, torch::TensorOptions().dtype(torch::kInt64).device(x.device()))

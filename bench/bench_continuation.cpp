@@ -73,9 +73,9 @@ int run_continuation_benchmark(const ContinuationBenchOptions& options) {
                        bv = v.narrow(2, kPrefix, length);
       const auto time_path = [&](bool recurrent) {
         return best_seconds(options.repetitions, [&] {
-          HybridLayerState state = prefixed;  // buffers shared: the copy below keeps the prefix intact
-          for (at::Tensor* t : {&state.window_keys, &state.window_values, &state.linear_state,
-                                &state.linear_normaliser}) {
+          HybridLayerState state = prefixed;  // buffers shared: cloned so that each run starts from the prefix
+          for (at::Tensor* t : {&state.window_keys, &state.window_values, &state.sink_keys, &state.sink_values,
+                                &state.linear_state, &state.linear_normaliser}) {
             if (t->defined()) *t = t->clone();
           }
           recurrent ? attention::detail::continue_recurrent(bq, bk, bv, weights, config, Mode::Hybrid, state)
@@ -83,7 +83,7 @@ int run_continuation_benchmark(const ContinuationBenchOptions& options) {
         });
       };
       const double chunked = time_path(false), recurrent = time_path(true);
-      const bool chosen = attention::recurrent_continuation_preferred(bq, bk, bv, Mode::Hybrid, prefixed);
+      const bool chosen = attention::recurrent_continuation_preferred(bq, bk, bv, weights, Mode::Hybrid, prefixed);
       std::printf("%-12s %6lld %6lld %12.3f %14.3f %8.2f %10s\n", shape.name.c_str(),
                   static_cast<long long>(batch), static_cast<long long>(length),
                   chunked * 1e3, recurrent * 1e3, recurrent / chunked, chosen ? "recurrent" : "chunked");

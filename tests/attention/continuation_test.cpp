@@ -16,16 +16,6 @@ namespace {
 const std::vector<Mode> kHybridForms = {Mode::Hybrid, Mode::Window, Mode::Linear,
                                         Mode::Sinks,  Mode::None,   Mode::Overlap};
 
-HybridConfig config_of(Layout layout, int sinks) {
-  HybridConfig config;
-  config.window = 4;
-  config.layout = layout;
-  config.sinks = sinks;
-  config.feature_dim = 6;
-  config.sinks_mode_keys = 3;
-  return config;
-}
-
 // Tokens first .. first + count of the inputs.
 at::Tensor tokens(const at::Tensor& x, int64_t first, int64_t count) { return x.narrow(2, first, count); }
 
@@ -77,7 +67,7 @@ TEST(HybridContinuation, EqualsPerTokenPathForEveryModeLayoutLengthAndPrefixResi
           for (const int64_t count : {int64_t{1}, w - 1, w, 3 * w + 5}) {
             Shape shape;
             shape.length = prefix + count;
-            expect_continuation_matches_per_token(shape, config_of(layout, sinks), mode, prefix, count);
+            expect_continuation_matches_per_token(shape, small_config(layout, sinks), mode, prefix, count);
           }
         }
       }
@@ -87,7 +77,7 @@ TEST(HybridContinuation, EqualsPerTokenPathForEveryModeLayoutLengthAndPrefixResi
 
 TEST(HybridContinuation, SinksBeyondTheWindowAndBatches) {
   // More sinks than w, some still to come when the continuation starts; batch 2, H = Hkv.
-  HybridConfig config = config_of(Layout::Standard, 6);
+  HybridConfig config = small_config(Layout::Standard, 6);
   config.sinks_mode_keys = 7;
   Shape shape;
   shape.batch = 2;
@@ -108,7 +98,7 @@ TEST(HybridContinuation, ChainedContinuationsEqualTheReference) {
   Shape shape;
   shape.length = 40;
   for (const Layout layout : {Layout::Standard, Layout::Terraced}) {
-    const HybridConfig config = config_of(layout, 1);
+    const HybridConfig config = small_config(layout, 1);
     for (const Mode mode : {Mode::Hybrid, Mode::Overlap}) {
       SCOPED_TRACE(describe(shape, config, mode));
       const Inputs in = random_inputs(shape, config, 3);
@@ -130,7 +120,7 @@ TEST(HybridContinuation, ChainedContinuationsEqualTheReference) {
 
 TEST(HybridContinuation, HeadGroupsGiveTheSameResult) {
   // Without autograd, long continuations run a few heads at a time; the history is cut with them.
-  HybridConfig config = config_of(Layout::Standard, 2);
+  HybridConfig config = small_config(Layout::Standard, 2);
   Shape shape;
   shape.length = 16;
   const Inputs in = random_inputs(shape, config, 5);
@@ -151,7 +141,7 @@ TEST(HybridContinuation, HeadGroupsGiveTheSameResult) {
 }
 
 TEST(HybridContinuation, ContinueStateTakesTheKernelWhereItRunsAndTheChunkedFormElsewhere) {
-  const HybridConfig config = config_of(Layout::Standard, 0);
+  const HybridConfig config = small_config(Layout::Standard, 0);
   Shape shape;
   shape.length = 9;
   const Inputs in = random_inputs(shape, config, 6);
@@ -159,28 +149,40 @@ TEST(HybridContinuation, ContinueStateTakesTheKernelWhereItRunsAndTheChunkedForm
   {
     const at::NoGradGuard no_grad;
     const HybridLayerState state = prefilled(in, 4, config, Mode::Hybrid);
-    EXPECT_TRUE(recurrent_continuation_preferred(q, k, v, Mode::Hybrid, state));
-    EXPECT_TRUE(recurrent_continuation_preferred(q.to(at::kFloat), k.to(at::kFloat), v.to(at::kFloat), Mode::Hybrid,
+    EXPECT_TRUE(recurrent_continuation_preferred(q, k, v, in.weights, Mode::Hybrid, state));
+    EXPECT_TRUE(recurrent_continuation_preferred(q.to(at::kFloat), k.to(at::kFloat), v.to(at::kFloat), in.weights, Mode::Hybrid,
                                                  HybridLayerState{}));
-    EXPECT_FALSE(recurrent_continuation_preferred(q.to(at::kFloat), k.to(at::kFloat), v.to(at::kFloat), Mode::Hybrid,
+    EXPECT_FALSE(recurrent_continuation_preferred(q.to(at::kFloat), k.to(at::kFloat), v.to(at::kFloat), in.weights, Mode::Hybrid,
                                                   state))  // a float64 state
         << "state of another dtype";
     EXPECT_FALSE(recurrent_continuation_preferred(q.to(at::kBFloat16), k.to(at::kBFloat16), v.to(at::kBFloat16),
-                                                  Mode::Hybrid, HybridLayerState{}));
-    EXPECT_FALSE(recurrent_continuation_preferred(q, k, v, Mode::None, HybridLayerState{}));
+                                                  in.weights, Mode::Hybrid, HybridLayerState{}));
+    EXPECT_FALSE(recurrent_continuation_preferred(q, k, v, in.weights, Mode::None, HybridLayerState{}));
   }
   // With a graph to record the chunked form runs, and gradients reach the inputs.
   HybridLayerState state;
-  EXPECT_FALSE(recurrent_continuation_preferred(q, k, v, Mode::Hybrid, state));
+  EXPECT_FALSE(recurrent_continuation_preferred(q, k, v, in.weights, Mode::Hybrid, state));
   const at::Tensor output = continue_state(q, k, v, in.weights, config, Mode::Hybrid, state);
   output.sum().backward();
   ASSERT_TRUE(in.q.grad().defined());
   EXPECT_GT(in.q.grad().abs().sum().item<double>(), 0.0);
   EXPECT_EQ(state.tokens_seen, 5);
+  // Trainable feature maps alone also need the graph; frozen ones and plain inputs do not.
+  const at::Tensor fixed_q = q.detach(), fixed_k = k.detach(), fixed_v = v.detach();
+  EXPECT_FALSE(recurrent_continuation_preferred(fixed_q, fixed_k, fixed_v, in.weights, Mode::Hybrid, HybridLayerState{}));
+  HybridLayerState trained;
+  continue_state(fixed_q, fixed_k, fixed_v, in.weights, config, Mode::Hybrid, trained).sum().backward();
+  ASSERT_TRUE(in.weights.feature_q.grad().defined());
+  EXPECT_GT(in.weights.feature_q.grad().abs().sum().item<double>(), 0.0);
+  HybridLayerWeights frozen = in.weights;
+  for (at::Tensor* w : {&frozen.feature_q, &frozen.feature_k, &frozen.bias_q, &frozen.bias_k, &frozen.mixing_logit}) {
+    if (w->defined()) *w = w->detach();
+  }
+  EXPECT_TRUE(recurrent_continuation_preferred(fixed_q, fixed_k, fixed_v, frozen, Mode::Hybrid, HybridLayerState{}));
 }
 
 TEST(HybridContinuation, RefusesAStateOfAnotherMode) {
-  const HybridConfig config = config_of(Layout::Standard, 0);
+  const HybridConfig config = small_config(Layout::Standard, 0);
   Shape shape;
   shape.length = 6;
   const Inputs in = random_inputs(shape, config, 4);

@@ -77,11 +77,8 @@ at::Tensor brute_force(const Inputs& in, const HybridConfig& config, Mode mode) 
 
 // w = 3, f = 5: sizes the explicit sums below are written for.
 HybridConfig reference_config(Layout layout, int sinks, FeatureMapKind map = FeatureMapKind::Hedgehog) {
-  HybridConfig config;
+  HybridConfig config = small_config(layout, sinks, map);
   config.window = 3;
-  config.layout = layout;
-  config.sinks = sinks;
-  config.feature_map = map;
   config.feature_dim = 5;
   config.sinks_mode_keys = 2;
   return config;

@@ -145,6 +145,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadInput{"BadTopK", "generate " + kLlama + " --ids 1 --top-k -1", "error: --top-k must be >= 0"},
         BadInput{"NegativeLimit", "demo --limit -1", "--limit: value -1 must be >= 0"},
         BadInput{"NoRepetitions", "bench model " + kLlama + " --repetitions 0", "--repetitions: value 0 must be >= 1"},
+        BadInput{"NoContinuationRepetitions", "bench continuation --repetitions 0", "--repetitions: value 0 must be >= 1"},
         BadInput{"UnwritableOutput", "forward " + kLlama + " --ids 1 --out /nonexistent/dir/x.safetensors",
                  "/nonexistent/dir/x.safetensors"}),
     [](const ::testing::TestParamInfo<BadInput>& info) { return info.param.name; });

@@ -348,6 +348,14 @@ at::Tensor fused_steps(const at::Tensor& q, const at::Tensor& k, const at::Tenso
   return length == 1 ? output.view({B, H, 1, d}) : output.permute({1, 2, 0, 3});  // [B, H, T, d]
 }
 
+// fused_steps for q's dtype, float32 or float64 (fused_step_applies holds).
+at::Tensor fused_steps_in_dtype(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                                const HybridLayerWeights& weights, const HybridConfig& config, Mode mode,
+                                HybridLayerState& state) {
+  return q.scalar_type() == at::kFloat ? fused_steps<float>(q, k, v, weights, config, mode, state)
+                                       : fused_steps<double>(q, k, v, weights, config, mode, state);
+}
+
 // decode_step_with_operators once the state is prepared.
 at::Tensor operators_step(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                           const HybridLayerWeights& weights, const HybridConfig& config, Mode mode,
@@ -413,23 +421,26 @@ at::Tensor decode_step(const at::Tensor& q, const at::Tensor& k, const at::Tenso
   TORCH_CHECK(q.size(2) == 1, "decode_step takes one token, found T = ", q.size(2));
   prepare_state(q, k, v, weights, config, mode, state);
   const at::NoGradGuard no_grad;
-  if (fused_step_applies(q, k, v, state, mode)) {
-    return q.scalar_type() == at::kFloat ? fused_steps<float>(q, k, v, weights, config, mode, state)
-                                         : fused_steps<double>(q, k, v, weights, config, mode, state);
-  }
+  if (fused_step_applies(q, k, v, state, mode)) return fused_steps_in_dtype(q, k, v, weights, config, mode, state);
   return operators_step(q, k, v, weights, config, mode, state);
 }
 
-bool recurrent_continuation_preferred(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, Mode mode,
-                                      const HybridLayerState& state) {
-  if (at::GradMode::is_enabled() && (q.requires_grad() || k.requires_grad() || v.requires_grad())) return false;
+bool recurrent_continuation_preferred(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                                      const HybridLayerWeights& weights, Mode mode, const HybridLayerState& state) {
+  if (at::GradMode::is_enabled()) {
+    // The kernel records no graph: anything that wants a gradient takes the chunked form.
+    for (const at::Tensor* t : {&q, &k, &v, &weights.feature_q, &weights.feature_k, &weights.bias_q, &weights.bias_k,
+                                &weights.mixing_logit}) {
+      if (t->defined() && t->requires_grad()) return false;
+    }
+  }
   return fused_step_applies(q, k, v, state, mode);
 }
 
 at::Tensor continue_state(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                           const HybridLayerWeights& weights, const HybridConfig& config, Mode mode,
                           HybridLayerState& state) {
-  if (recurrent_continuation_preferred(q, k, v, mode, state)) {
+  if (recurrent_continuation_preferred(q, k, v, weights, mode, state)) {
     return detail::continue_recurrent(q, k, v, weights, config, mode, state);
   }
   return continue_chunked(q, k, v, weights, config, mode, state);
@@ -454,8 +465,7 @@ at::Tensor continue_recurrent(const at::Tensor& q, const at::Tensor& k, const at
               "continue_recurrent runs float32 or float64 on the CPU in a mode with attention; got ",
               q.scalar_type(), " on ", q.device(), " in mode ", mode_name(mode));
   const at::NoGradGuard no_grad;
-  return q.scalar_type() == at::kFloat ? fused_steps<float>(q, k, v, weights, config, mode, state)
-                                       : fused_steps<double>(q, k, v, weights, config, mode, state);
+  return fused_steps_in_dtype(q, k, v, weights, config, mode, state);
 }
 
 }  // namespace detail

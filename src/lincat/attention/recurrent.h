@@ -27,7 +27,7 @@ at::Tensor continue_chunked(const at::Tensor& q, const at::Tensor& k, const at::
 // Continues `state` by T >= 1 tokens as continue_chunked does, by the faster exact path: the
 // fused recurrent kernel token after token (decode_step's own arithmetic, bit for bit) where it
 // runs, the chunked continuation elsewhere (autograd, other devices and dtypes). On the CPU the
-// kernel was 3-20x faster than the chunked form for every block measured, 4 to 4096 tokens, from
+// kernel was 1.2-25x faster than the chunked form for every block measured, 4 to 4096 tokens, from
 // the fixture's layer to Llama-7B's (lincat bench continuation): the chunked form's hundred-odd
 // operators per call and its padded blocks cost more than the recurrent form's arithmetic. The
 // decoder continues states with it.
@@ -36,9 +36,9 @@ at::Tensor continue_state(const at::Tensor& q, const at::Tensor& k, const at::Te
                           HybridLayerState& state);
 
 // Which path continue_state takes: true for the recurrent kernel (float32 or float64 on the CPU,
-// no graph to record, a mode with attention, a state of the same dtype).
-bool recurrent_continuation_preferred(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, Mode mode,
-                                      const HybridLayerState& state);
+// no graph to record for the inputs or the weights, a mode with attention, a state of the same dtype).
+bool recurrent_continuation_preferred(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                                      const HybridLayerWeights& weights, Mode mode, const HybridLayerState& state);
 
 // One token at position state.tokens_seen: q [B, H, 1, d], k, v [B, Hkv, 1, d] -> [B, H, 1, d]
 // in q's dtype. An empty state is set up on the first call; a state built for another mode is

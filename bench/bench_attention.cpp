@@ -41,6 +41,14 @@ const std::vector<BenchShape> kShapes = {
 
 enum class Pass { Forward, ForwardBackward };
 
+// dense: the reference (n x n); chunked: chunked_attention as lincat runs it (the CPU kernel
+// here); ops: the same form through libtorch operators, what the kernel replaced.
+enum class Form { Dense, Chunked, Operators };
+
+const char* form_name(Form form) {
+  return form == Form::Dense ? "dense" : form == Form::Chunked ? "chunked" : "ops";
+}
+
 const char* pass_name(Pass pass) { return pass == Pass::Forward ? "forward" : "forward+backward"; }
 
 struct Measurement {
@@ -136,11 +144,17 @@ Timing time_and_peak(int repetitions, int64_t input_output_bytes, const std::fun
 
 int64_t bytes_of(const at::Tensor& t) { return t.numel() * static_cast<int64_t>(t.element_size()); }
 
-Timing time_form(const Problem& p, bool dense, Pass pass, int repetitions) {
+Timing time_form(const Problem& p, Form form, Pass pass, int repetitions) {
   auto forward = [&](const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                      const HybridLayerWeights& w) {
-    return dense ? attention::reference_attention(q, k, v, w, p.config, Mode::Hybrid)
-                 : attention::chunked_attention(q, k, v, w, p.config, Mode::Hybrid);
+    switch (form) {
+      case Form::Dense:
+        return attention::reference_attention(q, k, v, w, p.config, Mode::Hybrid);
+      case Form::Chunked:
+        return attention::chunked_attention(q, k, v, w, p.config, Mode::Hybrid);
+      default:
+        return attention::detail::chunked_attention_with_operators(q, k, v, w, p.config, Mode::Hybrid);
+    }
   };
   if (pass == Pass::Forward) {
     const at::NoGradGuard no_grad;
@@ -181,7 +195,8 @@ int run_attention_benchmark(const AttentionBenchOptions& options) {
   const double matmul = matmul_gflops();
   std::printf("fp32 matmul (1024^3 at::mm, %d threads): %.1f GFLOP/s; large allocations %s\n",
               at::get_num_threads(), matmul, heap ? "kept in heap" : "mmap()ed");
-  std::printf("hybrid mode, standard window, hedgehog; GFLOP/s counts the chunked algorithm's matrix products\n\n");
+  std::printf("hybrid mode, standard window, hedgehog; chunked: as lincat runs it (the CPU kernel where it applies), ops: the\n"
+              "same form through libtorch operators; GFLOP/s counts the chunked algorithm's matrix products\n\n");
   std::printf("%-14s %6s %-8s %-17s %7s %10s %10s %9s %8s %8s %8s\n", "shape", "n", "form", "pass", "threads",
               "ms", "us/token", "+peak MiB", "GFLOP/s", "%matmul", "speedup");
 
@@ -190,24 +205,26 @@ int run_attention_benchmark(const AttentionBenchOptions& options) {
     if (options.small_shape_only && shape.name != "small") continue;
     for (const Pass pass : {Pass::Forward, Pass::ForwardBackward}) {
       const Problem warm_up = make_problem(shape, options.min_length);
-      for (const bool dense : {true, false}) {
+      for (const Form form : {Form::Dense, Form::Chunked, Form::Operators}) {
+        const bool dense = form == Form::Dense;
         const double limit = dense ? options.dense_memory_limit_gib : options.chunked_memory_limit_gib;
-        if (estimated_gib(shape, options.min_length, dense, pass) <= limit) time_form(warm_up, dense, pass, 1);
+        if (estimated_gib(shape, options.min_length, dense, pass) <= limit) time_form(warm_up, form, pass, 1);
       }
       for (int64_t length = options.min_length; length <= options.max_length; length *= 2) {
         const int threads = use_threads_for(shape.heads * shape.head_dim, length);
         const Problem problem = make_problem(shape, length);
         double dense_seconds = 0;
-        for (const bool dense : {true, false}) {
+        for (const Form form : {Form::Dense, Form::Chunked, Form::Operators}) {
+          const bool dense = form == Form::Dense;
           const double limit = dense ? options.dense_memory_limit_gib : options.chunked_memory_limit_gib;
           if (estimated_gib(shape, length, dense, pass) > limit) continue;
-          const Timing timing = time_form(problem, dense, pass, options.repetitions);
+          const Timing timing = time_form(problem, form, pass, options.repetitions);
           const double seconds = timing.seconds;
           const double flops = dense ? 0.0 : chunked_flops(shape, length, pass);
           const double gflops = flops / seconds / 1e9;
           if (dense) dense_seconds = seconds;
           std::printf("%-14s %6lld %-8s %-17s %7d %10.2f %10.2f %9.1f", shape.name.c_str(),
-                      static_cast<long long>(length), dense ? "dense" : "chunked", pass_name(pass), threads,
+                      static_cast<long long>(length), form_name(form), pass_name(pass), threads,
                       seconds * 1e3, seconds * 1e6 / length,
                       static_cast<double>(timing.peak_extra_bytes) / (1024.0 * 1024.0));
           if (dense) {
@@ -224,7 +241,7 @@ int run_attention_benchmark(const AttentionBenchOptions& options) {
                                 {"feature_dim", shape.feature_dim},
                                 {"window", shape.window},
                                 {"n", length},
-                                {"form", dense ? "dense" : "chunked"},
+                                {"form", form_name(form)},
                                 {"pass", pass_name(pass)},
                                 {"seconds", seconds},
                                 {"us_per_token", seconds * 1e6 / length},

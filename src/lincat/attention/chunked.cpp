@@ -10,6 +10,7 @@
 #include <tuple>
 #include <vector>
 
+#include "lincat/attention/chunked_kernel.h"
 #include "lincat/attention/form_support.h"
 #include "lincat/attention/key_sets.h"
 
@@ -350,9 +351,17 @@ ChunkedHistory history_of_heads(const ChunkedHistory& history, int64_t first, in
 }
 
 // Without autograd nothing is kept for a backward pass, so heads are processed in groups whose
-// temporaries (about 12 T (d + 2C) floats per head, measured) fit in this budget: a long prefill
-// then needs little more memory than its inputs.
+// temporaries fit in this budget: a long prefill then needs little more memory than its inputs.
 constexpr double kNoGradGroupBytes = 1024.0 * 1024.0 * 1024.0;
+
+// Temporaries of one head without autograd: the operators' about 12 T (d + 2C) floats (measured);
+// the kernel's features with the temporaries of the feature maps, the output and input copies,
+// at most about T (4F + 4d) floats.
+double no_grad_bytes_per_head(const at::Tensor& q, const HybridConfig& config, bool kernel) {
+  const double rows = static_cast<double>(q.size(0) * q.size(2)), d = static_cast<double>(q.size(3));
+  if (kernel) return 4.0 * rows * (4.0 * static_cast<double>(feature_count(config, q.size(3))) + 4.0 * d);
+  return 12.0 * 4.0 * rows * (d + 2.0 * config.window);
+}
 
 }  // namespace
 
@@ -361,7 +370,7 @@ namespace detail {
 at::Tensor chunked_attention_by_heads(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                                       const HybridLayerWeights& weights, const HybridConfig& config,
                                       Mode mode, int64_t heads_per_pass,
-                                      const ChunkedHistory& history) {
+                                      const ChunkedHistory& history, bool allow_kernel) {
   require_hybrid_mode(mode);
   validate(config);
   check_inputs(q, k, v, weights, config);
@@ -369,7 +378,13 @@ at::Tensor chunked_attention_by_heads(const at::Tensor& q, const at::Tensor& k, 
   const int64_t heads = q.size(1), group = heads / k.size(1);
   TORCH_CHECK(heads_per_pass >= 1 && heads_per_pass % group == 0, "heads_per_pass ", heads_per_pass,
               " must be a positive multiple of the GQA group size ", group);
-  if (heads_per_pass >= heads) return attend(q, k, v, weights, config, mode, history);
+  const bool kernel = allow_kernel && chunked_kernel_applies(q, config, mode, history);
+  auto attend_heads = [&](const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                    const HybridLayerWeights& weights, const ChunkedHistory& history) {
+    return kernel ? chunked_kernel_attention(q, k, v, weights, config)
+                  : attend(q, k, v, weights, config, mode, history);
+  };
+  if (heads_per_pass >= heads) return attend_heads(q, k, v, weights, history);
   // Each group's result goes straight into its heads of the output: collecting them for a cat
   // would hold a second copy of the output at the peak.
   std::vector<at::Tensor> outputs;  // each [B, heads_per_pass or fewer, T, d], under autograd
@@ -377,9 +392,9 @@ at::Tensor chunked_attention_by_heads(const at::Tensor& q, const at::Tensor& k, 
   if (!at::GradMode::is_enabled()) output = at::empty(q.sizes(), q.options());
   for (int64_t first = 0; first < heads; first += heads_per_pass) {
     const int64_t count = std::min(heads_per_pass, heads - first);
-    at::Tensor part = attend(q.narrow(1, first, count), k.narrow(1, first / group, count / group),
-                             v.narrow(1, first / group, count / group), heads_of(weights, first, count), config,
-                             mode, history_of_heads(history, first, count, group));
+    at::Tensor part = attend_heads(q.narrow(1, first, count), k.narrow(1, first / group, count / group),
+                             v.narrow(1, first / group, count / group), heads_of(weights, first, count),
+                             history_of_heads(history, first, count, group));
     if (output.defined()) {
       output.narrow(1, first, count).copy_(part);
     } else {
@@ -387,6 +402,33 @@ at::Tensor chunked_attention_by_heads(const at::Tensor& q, const at::Tensor& k, 
     }
   }
   return output.defined() ? output : at::cat(outputs, 1);
+}
+
+namespace {
+
+// chunked_attention, with the kernel where it applies or never.
+at::Tensor chunked_attention_on(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                                const HybridLayerWeights& weights, const HybridConfig& config,
+                                Mode mode, const ChunkedHistory& history, bool allow_kernel) {
+  check_inputs(q, k, v, weights, config);  // the head grouping below reads the shapes
+  const int64_t heads = q.size(1), group = heads / k.size(1);
+  int64_t heads_per_pass = heads;
+  if (!at::GradMode::is_enabled()) {
+    const bool kernel = allow_kernel && chunked_kernel_applies(q, config, mode, history);
+    const double bytes_per_head = no_grad_bytes_per_head(q, config, kernel);
+    // Whole GQA groups, so that each slice of query heads reads its own slice of kv heads.
+    const int64_t groups = static_cast<int64_t>(kNoGradGroupBytes / bytes_per_head) / group;
+    heads_per_pass = std::max<int64_t>(1, groups) * group;
+  }
+  return chunked_attention_by_heads(q, k, v, weights, config, mode, heads_per_pass, history, allow_kernel);
+}
+
+}  // namespace
+
+at::Tensor chunked_attention_with_operators(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                                            const HybridLayerWeights& weights, const HybridConfig& config,
+                                            Mode mode) {
+  return chunked_attention_on(q, k, v, weights, config, mode, ChunkedHistory{}, false);
 }
 
 }  // namespace detail
@@ -400,18 +442,7 @@ at::Tensor chunked_attention(const at::Tensor& q, const at::Tensor& k, const at:
 at::Tensor chunked_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                              const HybridLayerWeights& weights, const HybridConfig& config,
                              Mode mode, const ChunkedHistory& history) {
-  detail::check_inputs(q, k, v, weights, config);  // the head grouping below reads the shapes
-  const int64_t heads = q.size(1), group = heads / k.size(1);
-  int64_t heads_per_pass = heads;
-  if (!at::GradMode::is_enabled()) {
-    const double bytes_per_head = 12.0 * 4.0 * static_cast<double>(q.size(0) * q.size(2)) *
-                                  static_cast<double>(q.size(3) + 2 * int64_t{config.window});
-    // Whole GQA groups, so that each slice of query heads reads its own slice of kv heads.
-    const int64_t groups = static_cast<int64_t>(kNoGradGroupBytes / bytes_per_head) / group;
-    heads_per_pass = std::max<int64_t>(1, groups) * group;
-  }
-  return detail::chunked_attention_by_heads(q, k, v, weights, config, mode, heads_per_pass,
-                                            history);
+  return detail::chunked_attention_on(q, k, v, weights, config, mode, history, true);
 }
 
 }  // namespace lincat::attention

@@ -1,5 +1,6 @@
 // The chunked form (algorithms.md section 6.2), for training and prefill: chunk size C = w, no
-// n x n tensor, memory linear in n, vectorised over chunks. Plain torch ops: autograd works.
+// n x n tensor, memory linear in n, vectorised over chunks. Plain torch ops (autograd works), or
+// on the CPU, where it applies, the kernel of chunked_kernel.h with its own backward.
 #pragma once
 #include <torch/torch.h>
 
@@ -39,11 +40,18 @@ namespace detail {
 
 // The chunked form run on heads_per_pass query heads at a time (a multiple of H / Hkv); the
 // result does not depend on it. chunked_attention picks it from a memory budget when autograd is
-// off, and takes all heads at once otherwise.
+// off, and takes all heads at once otherwise. Where the CPU kernel applies (chunked_kernel.h) it
+// runs unless allow_kernel is false: the libtorch operators then compute the same (tests).
 at::Tensor chunked_attention_by_heads(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                                       const HybridLayerWeights& weights, const HybridConfig& config,
                                       Mode mode, int64_t heads_per_pass,
-                                      const ChunkedHistory& history = {});
+                                      const ChunkedHistory& history = {}, bool allow_kernel = true);
+
+// chunked_attention with the libtorch operators even where the kernel applies: what the kernel
+// replaced, for benchmarks.
+at::Tensor chunked_attention_with_operators(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                                            const HybridLayerWeights& weights, const HybridConfig& config,
+                                            Mode mode);
 
 }  // namespace detail
 

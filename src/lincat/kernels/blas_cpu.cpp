@@ -3,6 +3,7 @@
 #include <dlfcn.h>
 
 #include <climits>
+#include <mutex>
 #include <stdexcept>
 
 namespace lincat::kernels {
@@ -54,21 +55,39 @@ void gemm(bool transpose_a, bool transpose_b, int64_t m, int64_t n, int64_t k, T
                     &ld_c);
 }
 
+namespace {
+
+// OpenBLAS's thread count, if this is OpenBLAS, and the guards alive.
+struct BlasThreads {
+  GetThreads get = reinterpret_cast<GetThreads>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
+  SetThreads set = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
+  std::mutex mutex;
+  int guards = 0;
+  int restore = 0;  // the count before the first guard; 0: nothing to restore
+};
+
+BlasThreads& blas_threads() {
+  static BlasThreads threads;
+  return threads;
+}
+
+}  // namespace
+
 SingleThreadedBlas::SingleThreadedBlas() {
-  static const auto get = reinterpret_cast<GetThreads>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
-  static const auto set = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
-  if (get == nullptr || set == nullptr) return;
-  previous_ = get();
-  if (previous_ > 1) {
-    set(1);
-  } else {
-    previous_ = 0;
-  }
+  BlasThreads& blas = blas_threads();
+  if (blas.get == nullptr || blas.set == nullptr) return;
+  const std::lock_guard<std::mutex> lock(blas.mutex);
+  if (blas.guards++ > 0) return;
+  const int current = blas.get();
+  blas.restore = current > 1 ? current : 0;
+  if (blas.restore > 0) blas.set(1);
 }
 
 SingleThreadedBlas::~SingleThreadedBlas() {
-  static const auto set = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
-  if (previous_ > 0 && set != nullptr) set(previous_);
+  BlasThreads& blas = blas_threads();
+  if (blas.get == nullptr || blas.set == nullptr) return;
+  const std::lock_guard<std::mutex> lock(blas.mutex);
+  if (--blas.guards == 0 && blas.restore > 0) blas.set(blas.restore);
 }
 
 template bool blas_gemm_available<float>();

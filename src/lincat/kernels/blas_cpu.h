@@ -20,17 +20,15 @@ template <typename T>
 void gemm(bool transpose_a, bool transpose_b, int64_t m, int64_t n, int64_t k, T alpha, const T* a,
           int64_t lda, const T* b, int64_t ldb, T beta, T* c, int64_t ldc);
 
-// While alive, OpenBLAS runs each call on the calling thread alone (no effect with another BLAS):
-// for kernels that already run one product per thread. Restores the previous count.
+// While any is alive, OpenBLAS runs each call on the calling thread alone (no effect with another
+// BLAS): for kernels that already run one product per thread. Counted across threads (the demo
+// runs jobs side by side): the first sets one thread, the last restores the previous count.
 class SingleThreadedBlas {
  public:
   SingleThreadedBlas();
   ~SingleThreadedBlas();
   SingleThreadedBlas(const SingleThreadedBlas&) = delete;
   SingleThreadedBlas& operator=(const SingleThreadedBlas&) = delete;
-
- private:
-  int previous_ = 0;  // 0: nothing to restore
 };
 
 }  // namespace lincat::kernels

@@ -381,7 +381,7 @@ at::Tensor chunked_attention_by_heads(const at::Tensor& q, const at::Tensor& k, 
   const bool kernel = allow_kernel && chunked_kernel_applies(q, config, mode, history);
   auto attend_heads = [&](const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                     const HybridLayerWeights& weights, const ChunkedHistory& history) {
-    return kernel ? chunked_kernel_attention(q, k, v, weights, config)
+    return kernel ? chunked_kernel_attention(q, k, v, weights, config, mode)
                   : attend(q, k, v, weights, config, mode, history);
   };
   if (heads_per_pass >= heads) return attend_heads(q, k, v, weights, history);

@@ -3,6 +3,7 @@
 #include <ATen/Parallel.h>
 
 #include "lincat/attention/form_support.h"
+#include "lincat/attention/key_sets.h"
 #include "lincat/kernels/blas_cpu.h"
 #include "lincat/kernels/hybrid_chunked_cpu.h"
 
@@ -19,6 +20,7 @@ struct KernelInputs {
   at::Tensor gamma;        // [H]
   int64_t window = 0;
   Layout layout = Layout::Standard;
+  Mode mode = Mode::Hybrid;
 };
 
 // What the forward keeps for the backward: [B, H, T, 2w], [B, H, T] (int32), [B, H, T].
@@ -38,6 +40,7 @@ kernels::HybridChunkedHead<T> head_of(const KernelInputs& in, const at::Tensor& 
   head.features = features;
   head.window = in.window;
   head.layout = in.layout;
+  head.mode = in.mode;
   head.gamma = in.gamma.data_ptr<T>()[batch_head % heads];
   head.denominator_floor = static_cast<T>(kDenominatorFloor);
   head.q = in.q.data_ptr<T>() + batch_head * length * d;
@@ -83,21 +86,23 @@ class ChunkedKernelFunction : public torch::autograd::Function<ChunkedKernelFunc
  public:
   static at::Tensor forward(AutogradContext* ctx, const at::Tensor& q, const at::Tensor& k,
                             const at::Tensor& v, const at::Tensor& phi_q, const at::Tensor& phi_k,
-                            const at::Tensor& gamma, int64_t window, int64_t layout) {
-    const KernelInputs in{q, k, v, phi_q, phi_k, gamma, window, static_cast<Layout>(layout)};
+                            const at::Tensor& gamma, int64_t window, int64_t layout, int64_t mode) {
+    const KernelInputs in{q, k, v, phi_q, phi_k, gamma, window, static_cast<Layout>(layout), static_cast<Mode>(mode)};
     Saved saved;
     at::Tensor out = run_forward(in, &saved);
     ctx->save_for_backward({q, k, v, phi_q, phi_k, gamma, out, saved.window_exp, saved.max_column,
                             saved.normaliser});
     ctx->saved_data["window"] = window;
     ctx->saved_data["layout"] = layout;
+    ctx->saved_data["mode"] = mode;
     return out;
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grad_outputs) {
     const variable_list s = ctx->get_saved_variables();
     const KernelInputs in{s[0], s[1], s[2], s[3], s[4], s[5], ctx->saved_data["window"].toInt(),
-                          static_cast<Layout>(ctx->saved_data["layout"].toInt())};
+                          static_cast<Layout>(ctx->saved_data["layout"].toInt()),
+                          static_cast<Mode>(ctx->saved_data["mode"].toInt())};
     const at::Tensor out = s[6];
     Saved saved{s[7], s[8], s[9]};
     const at::Tensor grad_out = grad_outputs[0].to(in.q.scalar_type()).contiguous();  // [B, H, T, d]
@@ -129,7 +134,7 @@ class ChunkedKernelFunction : public torch::autograd::Function<ChunkedKernelFunc
       return grad.view({batch, kv_heads, heads / kv_heads, length, d}).sum(2);
     };
     return {grad_q, per_kv_head(grad_k), per_kv_head(grad_v), grad_phi_q, grad_phi_k,
-            grad_gamma.sum(0), at::Tensor(), at::Tensor()};
+            grad_gamma.sum(0), at::Tensor(), at::Tensor(), at::Tensor()};
   }
 };
 
@@ -137,7 +142,8 @@ class ChunkedKernelFunction : public torch::autograd::Function<ChunkedKernelFunc
 
 bool chunked_kernel_applies(const at::Tensor& q, const HybridConfig& config, Mode mode,
                             const ChunkedHistory& history) {
-  if (mode != Mode::Hybrid || config.sinks != 0 || !q.device().is_cpu()) return false;
+  const bool covered = mode == Mode::Hybrid || mode == Mode::Window || mode == Mode::Linear || mode == Mode::Overlap;
+  if (!covered || config.sinks != 0 || !q.device().is_cpu()) return false;
   if (history.offset != 0 || history.state_query >= 0 || history.linear_state.defined() ||
       history.sink_keys.defined()) {
     return false;
@@ -147,24 +153,31 @@ bool chunked_kernel_applies(const at::Tensor& q, const HybridConfig& config, Mod
 }
 
 at::Tensor chunked_kernel_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
-                                    const HybridLayerWeights& weights, const HybridConfig& config) {
+                                    const HybridLayerWeights& weights, const HybridConfig& config, Mode mode) {
   const at::ScalarType dtype = compute_dtype(q);
   const int64_t heads = q.size(1);
   KernelInputs in;
   in.q = q.to(dtype).contiguous();
   in.k = k.to(dtype).contiguous();
   in.v = v.to(dtype).contiguous();
-  in.phi_q = query_features(in.q, weights, config).contiguous();              // [B, H, T, F]
-  in.phi_k = key_features(expand_kv(in.k, heads), weights, config).contiguous();  // [B, H, T, F]
-  in.gamma = softmax_branch_weight(weights, Mode::Hybrid, 0, dtype).view({heads}).contiguous();  // [H]
+  if (has_linear_branch(mode)) {
+    in.phi_q = query_features(in.q, weights, config).contiguous();                  // [B, H, T, F]
+    in.phi_k = key_features(expand_kv(in.k, heads), weights, config).contiguous();  // [B, H, T, F]
+  } else {  // no features: F = 0
+    in.phi_q = at::empty({q.size(0), heads, q.size(2), 0}, in.q.options());
+    in.phi_k = at::empty_like(in.phi_q);
+  }
+  // gamma = sigmoid(mixing_logit) where both branches share the normaliser, else 1: [H]
+  in.gamma = softmax_branch_weight(weights, mode, 0, dtype).reshape({-1}).expand({heads}).contiguous();
   in.window = config.window;
   in.layout = config.layout;
+  in.mode = mode;
   const bool needs_graph = at::GradMode::is_enabled() &&
                            (in.q.requires_grad() || in.k.requires_grad() || in.v.requires_grad() ||
                             in.phi_q.requires_grad() || in.phi_k.requires_grad() || in.gamma.requires_grad());
   const at::Tensor out =
       needs_graph ? ChunkedKernelFunction::apply(in.q, in.k, in.v, in.phi_q, in.phi_k, in.gamma, in.window,
-                                                 static_cast<int64_t>(in.layout))
+                                                 static_cast<int64_t>(in.layout), static_cast<int64_t>(in.mode))
                   : run_forward(in, nullptr);
   return out.to(q.scalar_type());
 }

@@ -31,11 +31,11 @@ ChunkSpan span_of(int64_t b, int64_t chunk, int64_t length) {
 template <typename T>
 struct Workspace {
   explicit Workspace(const HybridChunkedHead<T>& head)
-      : scores(head.window * 2 * head.window), weights(scores.size()), linear(head.window * head.window),
+      : scores(head.window * 2 * head.window), weights(scores.size()), linear(scores.size()),
         row_normaliser(head.window), state(head.features * head.head_dim), state_normaliser(head.features) {}
   std::vector<T> scores;            // [C, 2C] s_ij, later the gradient of the weights
   std::vector<T> weights;           // [C, 2C] unnormalised weights of the pair keys, both branches
-  std::vector<T> linear;            // [C, C] phi_q(q_i) . phi_k(k_j) over chunk b-1
+  std::vector<T> linear;            // [C, 2C] phi_q(q_i) . phi_k(k_j), later its gradient
   std::vector<T> row_normaliser;    // [C] den_i
   std::vector<T> state;             // [F, d] S
   std::vector<T> state_normaliser;  // [F] z
@@ -51,10 +51,46 @@ attention::HybridConfig window_config(const HybridChunkedHead<T>& head) {
   return config;
 }
 
-// Whether the pair block holds linear keys: those of chunk b-1 before the window's start. The
-// terraced window starts at chunk b-1, so it has none.
-bool pair_has_linear_keys(attention::Layout layout, int64_t b) {
-  return layout == attention::Layout::Standard && b >= 1;
+bool has_window_branch(attention::Mode mode) {
+  return mode == attention::Mode::Hybrid || mode == attention::Mode::Window || mode == attention::Mode::Overlap;
+}
+
+bool has_linear_branch(attention::Mode mode) {
+  return mode == attention::Mode::Hybrid || mode == attention::Mode::Linear || mode == attention::Mode::Overlap;
+}
+
+// Pair columns of chunk b whose keys may enter the linear set of some row (from column0): the
+// hybrid mode's keys of chunk b-1 before the window (none in the first chunk, none for the terraced
+// window, which starts at chunk b-1), every pair key in the linear and overlap modes.
+template <typename T>
+int64_t linear_columns(const HybridChunkedHead<T>& head, int64_t b, const ChunkSpan& span) {
+  switch (head.mode) {
+    case attention::Mode::Hybrid:
+      return head.layout == attention::Layout::Standard && b >= 1 ? head.window : 0;
+    case attention::Mode::Linear:
+    case attention::Mode::Overlap:
+      return span.keys;
+    default:
+      return 0;
+  }
+}
+
+// Row r's softmax columns are [softmax_first, softmax_last] (empty when first > last), its linear
+// columns of the pair block [linear_first, linear_end) (linear_first: the chunk's column0).
+struct RowColumns {
+  int64_t softmax_first, softmax_last, linear_first, linear_end;
+};
+
+template <typename T>
+RowColumns row_columns(const HybridChunkedHead<T>& head, const attention::HybridConfig& rule, int64_t b,
+                       const ChunkSpan& span, int64_t row) {
+  const int64_t base = (b - 1) * head.window;
+  const int64_t start = attention::window_start(row, rule) - base, own = row - base;
+  RowColumns cols{0, -1, span.column0, span.column0};
+  if (has_window_branch(head.mode)) cols = {start, own, span.column0, span.column0};
+  if (head.mode == attention::Mode::Hybrid) cols.linear_end = std::max(span.column0, start);
+  if (head.mode == attention::Mode::Linear || head.mode == attention::Mode::Overlap) cols.linear_end = own + 1;
+  return cols;
 }
 
 // Folds the keys of chunk c (whole) into [S z]: S += phi_k^T V, z += sum of phi_k rows.
@@ -69,23 +105,21 @@ void fold_chunk(const HybridChunkedHead<T>& head, int64_t c, Workspace<T>& ws) {
   }
 }
 
-// linear[r][c] = phi_q(q_{row0 + r}) . phi_k(k_{(b-1)C + c}).
+// linear[r][c] = phi_q(q_{row0 + r}) . phi_k(k_{(b-1)C + c}) over the first `columns` pair columns.
 template <typename T>
-void linear_block(const HybridChunkedHead<T>& head, int64_t b, const ChunkSpan& span, Workspace<T>& ws) {
-  const int64_t chunk = head.window, features = head.features;
-  gemm<T>(false, true, span.rows, chunk, features, T(1), head.phi_q + span.row0 * features, features,
-          head.phi_k + (b - 1) * chunk * features, features, T(0), ws.linear.data(), chunk);
+void linear_block(const HybridChunkedHead<T>& head, const ChunkSpan& span, int64_t columns, Workspace<T>& ws) {
+  const int64_t features = head.features;
+  gemm<T>(false, true, span.rows, columns, features, T(1), head.phi_q + span.row0 * features, features,
+          head.phi_k + span.key0 * features, features, T(0), ws.linear.data() + span.column0, 2 * head.window);
 }
 
-// Row r's softmax columns are [first, last]; its linear columns of the pair block [0, first) when
-// the pair holds linear keys.
-struct RowColumns {
-  int64_t first, last;
-};
-
-RowColumns row_columns(const attention::HybridConfig& rule, int64_t b, int64_t row) {
-  const int64_t chunk = rule.window, base = (b - 1) * chunk;
-  return {attention::window_start(row, rule) - base, row - base};
+// Row r's weights over the pair columns: the linear block's, plus gamma exp(s - m) (`exps`) over
+// the softmax columns; zero elsewhere.
+template <typename T>
+void pair_weights(const HybridChunkedHead<T>& head, const RowColumns& cols, const T* linear, const T* exps, T* p) {
+  std::fill(p, p + 2 * head.window, T(0));
+  for (int64_t c = cols.linear_first; c < cols.linear_end; ++c) p[c] = linear[c];
+  for (int64_t c = cols.softmax_first; c <= cols.softmax_last; ++c) p[c] += head.gamma * exps[c];
 }
 
 }  // namespace
@@ -96,47 +130,43 @@ void hybrid_chunked_forward(const HybridChunkedHead<T>& head) {
   const int64_t width = 2 * chunk, count = (length + chunk - 1) / chunk;
   const T scale = T(1) / std::sqrt(static_cast<T>(d));
   const attention::HybridConfig rule = window_config(head);
+  const bool window_branch = has_window_branch(head.mode), linear_branch = has_linear_branch(head.mode);
   Workspace<T> ws(head);
+  std::vector<T> exps(width);  // one row's exp(s - m)
   for (int64_t b = 0; b < count; ++b) {
     const ChunkSpan span = span_of(b, chunk, length);
-    const bool linear_keys = pair_has_linear_keys(head.layout, b);
     // [rows, keys] scores over the pair keys.
-    gemm<T>(false, true, span.rows, span.keys, d, scale, head.q + span.row0 * d, d, head.k + span.key0 * d, d,
-            T(0), ws.scores.data() + span.column0, width);
-    if (linear_keys) linear_block(head, b, span, ws);
+    if (window_branch) {
+      gemm<T>(false, true, span.rows, span.keys, d, scale, head.q + span.row0 * d, d, head.k + span.key0 * d, d,
+              T(0), ws.scores.data() + span.column0, width);
+    }
+    const int64_t linear_cols = linear_columns(head, b, span);
+    if (linear_cols > 0) linear_block(head, span, linear_cols, ws);
     for (int64_t r = 0; r < span.rows; ++r) {
       const int64_t row = span.row0 + r;
-      const RowColumns cols = row_columns(rule, b, row);
+      const RowColumns cols = row_columns(head, rule, b, span, row);
       const T* s = ws.scores.data() + r * width;
-      T* p = ws.weights.data() + r * width;
-      int64_t max_column = cols.first;
-      for (int64_t c = cols.first + 1; c <= cols.last; ++c) {
-        if (s[c] > s[max_column]) max_column = c;
-      }
-      T* saved = head.window_exp != nullptr ? head.window_exp + row * width : nullptr;
-      std::fill(p, p + width, T(0));
-      if (saved != nullptr) std::fill(saved, saved + width, T(0));
-      T sum = 0;
-      if (linear_keys) {
-        for (int64_t c = 0; c < cols.first; ++c) {
-          p[c] = ws.linear[r * chunk + c];
-          sum += p[c];
+      std::fill(exps.begin(), exps.end(), T(0));
+      if (cols.softmax_first <= cols.softmax_last) {
+        int64_t max_column = cols.softmax_first;
+        for (int64_t c = cols.softmax_first + 1; c <= cols.softmax_last; ++c) {
+          if (s[c] > s[max_column]) max_column = c;
         }
+        for (int64_t c = cols.softmax_first; c <= cols.softmax_last; ++c) exps[c] = std::exp(s[c] - s[max_column]);
+        if (head.max_column != nullptr) head.max_column[row] = static_cast<int32_t>(max_column);
       }
-      for (int64_t c = cols.first; c <= cols.last; ++c) {
-        const T e = std::exp(s[c] - s[max_column]);
-        if (saved != nullptr) saved[c] = e;
-        p[c] = head.gamma * e;
-        sum += p[c];
-      }
-      if (head.max_column != nullptr) head.max_column[row] = static_cast<int32_t>(max_column);
+      if (head.window_exp != nullptr) std::copy(exps.begin(), exps.end(), head.window_exp + row * width);
+      T* p = ws.weights.data() + r * width;
+      pair_weights(head, cols, ws.linear.data() + r * width, exps.data(), p);
+      T sum = 0;
+      for (int64_t c = 0; c < width; ++c) sum += p[c];
       ws.row_normaliser[r] = sum;
     }
     // Numerators: the pair block's weights times its values, written straight into out.
     T* out = head.out + span.row0 * d;
     gemm<T>(false, false, span.rows, d, span.keys, T(1), ws.weights.data() + span.column0, width,
             head.v + span.key0 * d, d, T(0), out, d);
-    if (b >= 2) {  // older chunks through the running state, which now holds chunks 0 .. b-2
+    if (linear_branch && b >= 2) {  // older chunks through the running state, which now holds chunks 0 .. b-2
       fold_chunk(head, b - 2, ws);
       const T* phi_q = head.phi_q + span.row0 * features;
       gemm<T>(false, false, span.rows, d, features, T(1), phi_q, features, ws.state.data(), d, T(1), out, d);
@@ -161,6 +191,7 @@ void hybrid_chunked_backward(const HybridChunkedHead<T>& head, HybridChunkedGrad
   const int64_t width = 2 * chunk, count = (length + chunk - 1) / chunk;
   const T scale = T(1) / std::sqrt(static_cast<T>(d));
   const attention::HybridConfig rule = window_config(head);
+  const bool window_branch = has_window_branch(head.mode), linear_branch = has_linear_branch(head.mode);
   Workspace<T> ws(head);
   std::fill(grads.grad_q, grads.grad_q + length * d, T(0));
   std::fill(grads.grad_k, grads.grad_k + length * d, T(0));
@@ -184,7 +215,7 @@ void hybrid_chunked_backward(const HybridChunkedHead<T>& head, HybridChunkedGrad
   }
 
   // The prefix read phi_q(q_i) [S z] of chunk b (state of chunks 0 .. b-2), in forward order.
-  for (int64_t b = 2; b < count; ++b) {
+  for (int64_t b = 2; linear_branch && b < count; ++b) {
     const ChunkSpan span = span_of(b, chunk, length);
     fold_chunk(head, b - 2, ws);
     gemm<T>(false, true, span.rows, features, d, T(1), grad_num.data() + span.row0 * d, d, ws.state.data(), d,
@@ -199,9 +230,8 @@ void hybrid_chunked_backward(const HybridChunkedHead<T>& head, HybridChunkedGrad
   // read by query chunks c + 2 and later.
   std::fill(ws.state.begin(), ws.state.end(), T(0));
   std::fill(ws.state_normaliser.begin(), ws.state_normaliser.end(), T(0));
-  std::vector<T> grad_linear(chunk * chunk);  // [C, C] gradient of the linear block
   for (int64_t b = count - 1; b >= 0; --b) {
-    if (b + 2 < count) {
+    if (linear_branch && b + 2 < count) {
       const ChunkSpan reader = span_of(b + 2, chunk, length);
       const T* phi_q = head.phi_q + reader.row0 * features;
       gemm<T>(true, false, features, d, reader.rows, T(1), phi_q, features, grad_num.data() + reader.row0 * d, d,
@@ -222,16 +252,12 @@ void hybrid_chunked_backward(const HybridChunkedHead<T>& head, HybridChunkedGrad
 
     // The pair block of query chunk b: its weights again (saved exponentials, linear block recomputed).
     const ChunkSpan span = span_of(b, chunk, length);
-    const bool linear_keys = pair_has_linear_keys(head.layout, b);
-    if (linear_keys) linear_block(head, b, span, ws);
+    const int64_t linear_cols = linear_columns(head, b, span);
+    if (linear_cols > 0) linear_block(head, span, linear_cols, ws);
     for (int64_t r = 0; r < span.rows; ++r) {
       const int64_t row = span.row0 + r;
-      const RowColumns cols = row_columns(rule, b, row);
-      const T* e = head.window_exp + row * width;
-      T* p = ws.weights.data() + r * width;
-      std::fill(p, p + width, T(0));
-      if (linear_keys) std::copy(ws.linear.data() + r * chunk, ws.linear.data() + r * chunk + cols.first, p);
-      for (int64_t c = cols.first; c <= cols.last; ++c) p[c] = head.gamma * e[c];
+      pair_weights(head, row_columns(head, rule, b, span, row), ws.linear.data() + r * width,
+                   head.window_exp + row * width, ws.weights.data() + r * width);
     }
     const T* grad_num_b = grad_num.data() + span.row0 * d;
     // grad of each weight: g_ij = dnum_i . v_j + dden_i
@@ -241,19 +267,16 @@ void hybrid_chunked_backward(const HybridChunkedHead<T>& head, HybridChunkedGrad
             T(1), grads.grad_v + span.key0 * d, d);
     for (int64_t r = 0; r < span.rows; ++r) {
       const int64_t row = span.row0 + r;
-      const RowColumns cols = row_columns(rule, b, row);
+      const RowColumns cols = row_columns(head, rule, b, span, row);
       const T* e = head.window_exp + row * width;
       T* g = ws.scores.data() + r * width;  // becomes the gradient of the scores s_ij
+      T* gl = ws.linear.data() + r * width;  // becomes the gradient of the linear block
       const T grad_den_i = grad_den[row];
-      if (linear_keys) {
-        T* gl = grad_linear.data() + r * chunk;
-        std::fill(gl, gl + chunk, T(0));
-        for (int64_t c = 0; c < cols.first; ++c) gl[c] = g[c] + grad_den_i;
-      }
+      for (int64_t c = 0; c < width; ++c) gl[c] = c >= cols.linear_first && c < cols.linear_end ? g[c] + grad_den_i : T(0);
       // a_ij = gamma exp(s_ij - m_i): d a / d s_ij = a_ij, and m_i's gradient goes to its argument.
       T row_sum = 0, gamma_sum = 0;
       for (int64_t c = 0; c < width; ++c) {
-        if (c < cols.first || c > cols.last) {
+        if (c < cols.softmax_first || c > cols.softmax_last) {
           g[c] = 0;
           continue;
         }
@@ -262,19 +285,20 @@ void hybrid_chunked_backward(const HybridChunkedHead<T>& head, HybridChunkedGrad
         g[c] = head.gamma * e[c] * weight_grad;
         row_sum += g[c];
       }
-      g[head.max_column[row]] -= row_sum;
+      if (cols.softmax_first <= cols.softmax_last) g[head.max_column[row]] -= row_sum;
       grads.grad_gamma += gamma_sum;
     }
-    gemm<T>(false, false, span.rows, d, span.keys, scale, ws.scores.data() + span.column0, width,
-            head.k + span.key0 * d, d, T(1), grads.grad_q + span.row0 * d, d);
-    gemm<T>(true, false, span.keys, d, span.rows, scale, ws.scores.data() + span.column0, width,
-            head.q + span.row0 * d, d, T(1), grads.grad_k + span.key0 * d, d);
-    if (linear_keys) {
-      const int64_t key0 = (b - 1) * chunk;
-      gemm<T>(false, false, span.rows, features, chunk, T(1), grad_linear.data(), chunk,
-              head.phi_k + key0 * features, features, T(1), grads.grad_phi_q + span.row0 * features, features);
-      gemm<T>(true, false, chunk, features, span.rows, T(1), grad_linear.data(), chunk,
-              head.phi_q + span.row0 * features, features, T(1), grads.grad_phi_k + key0 * features, features);
+    if (window_branch) {
+      gemm<T>(false, false, span.rows, d, span.keys, scale, ws.scores.data() + span.column0, width,
+              head.k + span.key0 * d, d, T(1), grads.grad_q + span.row0 * d, d);
+      gemm<T>(true, false, span.keys, d, span.rows, scale, ws.scores.data() + span.column0, width,
+              head.q + span.row0 * d, d, T(1), grads.grad_k + span.key0 * d, d);
+    }
+    if (linear_cols > 0) {
+      gemm<T>(false, false, span.rows, features, linear_cols, T(1), ws.linear.data() + span.column0, width,
+              head.phi_k + span.key0 * features, features, T(1), grads.grad_phi_q + span.row0 * features, features);
+      gemm<T>(true, false, linear_cols, features, span.rows, T(1), ws.linear.data() + span.column0, width,
+              head.phi_q + span.row0 * features, features, T(1), grads.grad_phi_k + span.key0 * features, features);
     }
   }
 }

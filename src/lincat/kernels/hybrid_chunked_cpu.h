@@ -6,10 +6,11 @@
 // BLAS call per chunk anyway. The caller decides when this applies (attention/chunked_kernel.h);
 // the reference form and the libtorch form are what the tests hold it to.
 //
-// Covered: the hybrid mode without sinks, from position 0 (no decode history), both layouts.
-// Query i's softmax set is the keys j in [start(i), i] (start from attention/window.h), its
-// linear set the keys j < start(i): keys of chunks b-1 and b come from the [C x 2C] block, older
-// chunks from the running state [S z] = sum phi_k(k_j)^T [v_j 1].
+// Covered: the hybrid, window, linear and overlap modes without sinks, from position 0 (no decode
+// history), both layouts. Query i's softmax set is the keys j in [start(i), i] (start from
+// attention/window.h; the window modes), its linear set the keys j < start(i) (hybrid) or j <= i
+// (linear, overlap): keys of chunks b-1 and b come from the [C x 2C] block, older chunks from the
+// running state [S z] = sum phi_k(k_j)^T [v_j 1].
 #pragma once
 #include <cstdint>
 
@@ -24,13 +25,14 @@ struct HybridChunkedHead {
   int64_t features = 0;  // F
   int64_t window = 0;    // w, also the chunk size
   attention::Layout layout = attention::Layout::Standard;
+  attention::Mode mode = attention::Mode::Hybrid;  // hybrid, window, linear or overlap
   T gamma = 1;                    // weight of the softmax branch
   T denominator_floor = 0;        // the normaliser is floored here before dividing
 
   const T* q = nullptr;      // [T, d] post-RoPE
   const T* k = nullptr;      // [T, d]
   const T* v = nullptr;      // [T, d]
-  const T* phi_q = nullptr;  // [T, F]
+  const T* phi_q = nullptr;  // [T, F]; unused (F = 0) without a linear branch
   const T* phi_k = nullptr;  // [T, F]
   T* out = nullptr;          // [T, d]
 
@@ -52,7 +54,7 @@ struct HybridChunkedGradients {
   T grad_gamma = 0;
 };
 
-// out = the hybrid attention of one head (and the buffers the backward reads, where set).
+// out = the attention of one head in head.mode (and the buffers the backward reads, where set).
 template <typename T>
 void hybrid_chunked_forward(const HybridChunkedHead<T>& head);
 

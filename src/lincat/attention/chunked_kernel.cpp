@@ -142,7 +142,8 @@ class ChunkedKernelFunction : public torch::autograd::Function<ChunkedKernelFunc
 
 bool chunked_kernel_applies(const at::Tensor& q, const HybridConfig& config, Mode mode,
                             const ChunkedHistory& history) {
-  const bool covered = mode == Mode::Hybrid || mode == Mode::Window || mode == Mode::Linear || mode == Mode::Overlap;
+  // Every mode with a window or a linear branch: not `sinks` (its own key set) nor `none`.
+  const bool covered = has_window_branch(mode) || has_linear_branch(mode);
   if (!covered || config.sinks != 0 || !q.device().is_cpu()) return false;
   if (history.offset != 0 || history.state_query >= 0 || history.linear_state.defined() ||
       history.sink_keys.defined()) {

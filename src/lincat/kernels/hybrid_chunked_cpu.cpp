@@ -4,11 +4,15 @@
 #include <cmath>
 #include <vector>
 
+#include "lincat/attention/key_sets.h"
 #include "lincat/attention/window.h"
 #include "lincat/kernels/blas_cpu.h"
 
 namespace lincat::kernels {
 namespace {
+
+using attention::has_linear_branch;  // the branches of each mode: attention/key_sets.h
+using attention::has_window_branch;
 
 // Chunk b: rows row0 .. row0 + rows - 1 and its pair keys key0 .. key0 + keys - 1 (chunks b-1 and
 // b, the part that exists). Blocks over the pair keys have 2C columns, key (b-1)C + c in column c,
@@ -49,14 +53,6 @@ attention::HybridConfig window_config(const HybridChunkedHead<T>& head) {
   config.layout = head.layout;
   config.sinks = 0;
   return config;
-}
-
-bool has_window_branch(attention::Mode mode) {
-  return mode == attention::Mode::Hybrid || mode == attention::Mode::Window || mode == attention::Mode::Overlap;
-}
-
-bool has_linear_branch(attention::Mode mode) {
-  return mode == attention::Mode::Hybrid || mode == attention::Mode::Linear || mode == attention::Mode::Overlap;
 }
 
 // Pair columns of chunk b whose keys may enter the linear set of some row (from column0): the

@@ -51,27 +51,40 @@ TEST(Project, EqualsLinearForOneRowAndMany) {
   ASSERT_TRUE(weight.grad().defined());
 }
 
-// The streaming float32 kernel behind project's matrix-vector path: every remainder of rows (its
-// blocks of 4) and columns (its vectors of 8 or 16), against a float64 product; and the same
-// bits however its rows are split between threads.
-TEST(MatvecKernel, EqualsTheProductForEveryRemainderAndSplit) {
+// The streaming float32 kernel behind project's matrix-vector path, for each instruction set this
+// CPU has: every remainder of columns (blocks of 64 or 32, vectors of 16 or 8), rows that start on
+// a cache line and rows that do not (a mapped file's tensors), against a float64 product; and the
+// same bits however its rows are split between threads.
+TEST(MatvecKernel, EqualsTheProductForEveryRemainderAlignmentAndSplit) {
+  using lincat::kernels::MatvecIsa;
   if (!lincat::kernels::matvec_available()) GTEST_SKIP() << "this CPU has neither AVX2+FMA nor AVX-512";
-  for (const int64_t rows : {1, 3, 4, 5, 9, 67}) {
-    for (const int64_t cols : {1, 7, 8, 15, 16, 17, 33, 100}) {
-      const at::Tensor weight = torch::randn({rows, cols});
-      const at::Tensor x = torch::randn({cols});
-      at::Tensor y = torch::full({rows}, std::nanf(""));
-      lincat::kernels::matvec_rows(weight.data_ptr<float>(), x.data_ptr<float>(), y.data_ptr<float>(), cols, 0, rows);
-      const at::Tensor expected = at::mv(weight.to(at::kDouble), x.to(at::kDouble));
-      EXPECT_TRUE(torch::allclose(y.to(at::kDouble), expected, 1e-5, 1e-5)) << rows << " x " << cols;
-      // Rows in three uneven parts, as threads would take them.
-      at::Tensor parts = torch::full({rows}, std::nanf(""));
-      const int64_t a = rows / 3, b = rows - rows / 4;
-      for (const auto& [first, end] : {std::pair<int64_t, int64_t>{0, a}, {a, b}, {b, rows}}) {
-        lincat::kernels::matvec_rows(weight.data_ptr<float>(), x.data_ptr<float>(), parts.data_ptr<float>(), cols,
-                                     first, end);
+  for (const MatvecIsa isa : {MatvecIsa::Avx2Fma, MatvecIsa::Avx512}) {
+    if (!lincat::kernels::matvec_isa_available(isa)) continue;
+    const auto rows_of = [isa](const at::Tensor& weight, const at::Tensor& x, at::Tensor& y, int64_t first,
+                               int64_t end) {
+      lincat::kernels::matvec_rows_with(isa, weight.data_ptr<float>(), x.data_ptr<float>(), y.data_ptr<float>(),
+                                        weight.size(1), first, end);
+    };
+    for (const int64_t rows : {1, 3, 4, 5, 9, 67}) {
+      for (const int64_t cols : {1, 7, 8, 15, 16, 17, 31, 32, 33, 63, 64, 65, 100, 129, 200}) {
+        for (const int64_t offset : {0, 3, 12}) {  // floats from a 64-byte aligned allocation
+          const at::Tensor storage = torch::randn({rows * cols + offset});
+          const at::Tensor weight = storage.narrow(0, offset, rows * cols).view({rows, cols});
+          const at::Tensor x = torch::randn({cols});
+          at::Tensor y = torch::full({rows}, std::nanf(""));
+          rows_of(weight, x, y, 0, rows);
+          const at::Tensor expected = at::mv(weight.to(at::kDouble), x.to(at::kDouble));
+          const std::string where = std::to_string(rows) + " x " + std::to_string(cols) + " at +" + std::to_string(offset);
+          EXPECT_TRUE(torch::allclose(y.to(at::kDouble), expected, 1e-5, 1e-5)) << where;
+          // Rows in three uneven parts, as threads would take them.
+          at::Tensor parts = torch::full({rows}, std::nanf(""));
+          const int64_t a = rows / 3, b = rows - rows / 4;
+          for (const auto& [first, end] : {std::pair<int64_t, int64_t>{0, a}, {a, b}, {b, rows}}) {
+            rows_of(weight, x, parts, first, end);
+          }
+          EXPECT_TRUE(at::equal(parts, y)) << where;
+        }
       }
-      EXPECT_TRUE(at::equal(parts, y)) << rows << " x " << cols;
     }
   }
 }

@@ -3,6 +3,8 @@
 #include <cmath>
 
 #include "lincat/attention/window.h"
+#include "lincat/kernels/matvec_cpu.h"
+#include "lincat/kernels/softmax_decode_cpu.h"
 
 namespace lincat::attention {
 
@@ -45,8 +47,61 @@ int64_t KVCache::bytes() const {
   return 2 * keys.numel() * static_cast<int64_t>(keys.element_size());
 }
 
+namespace {
+
+// The keys [first, first + count) of k a single query at `position` sees (the teacher's rule:
+// causal, within the window), as a range of rows; count <= 0 when it sees none.
+std::pair<int64_t, int64_t> visible_rows(int64_t position, int64_t k_start, int64_t keys,
+                                         std::optional<int64_t> window) {
+  const int64_t first_position = window ? std::max(k_start, position - *window + 1) : k_start;
+  const int64_t last_position = std::min(k_start + keys - 1, position);
+  return {first_position - k_start, last_position - first_position + 1};
+}
+
+// One query row (a decode step) in float32 on the CPU without a graph, over keys whose rows are
+// consecutive: kernels/softmax_decode_cpu.h.
+bool decode_row_kernel_applies(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v) {
+  const auto row_major = [](const at::Tensor& t) { return t.stride(3) == 1 && t.stride(2) == t.size(3); };
+  const bool graph = at::GradMode::is_enabled() && (q.requires_grad() || k.requires_grad() || v.requires_grad());
+  return q.size(2) == 1 && !graph && q.device().is_cpu() && q.scalar_type() == at::kFloat &&
+         k.scalar_type() == at::kFloat && v.scalar_type() == at::kFloat && k.device().is_cpu() &&
+         v.device().is_cpu() && row_major(k) && k.strides() == v.strides() && kernels::matvec_available();
+}
+
+}  // namespace
+
 at::Tensor softmax_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                              int64_t q_start, int64_t k_start, std::optional<int64_t> window) {
+  if (decode_row_kernel_applies(q, k, v)) {
+    const auto [first, count] = visible_rows(q_start, k_start, k.size(2), window);
+    if (count > 0) {
+      const int64_t B = q.size(0), H = q.size(1), d = q.size(3);
+      const at::Tensor query = q.contiguous();  // [B, H, 1, d]
+      at::Tensor out = at::empty_like(query);   // [B, H, 1, d]
+      for (int64_t b = 0; b < B; ++b) {
+        kernels::SoftmaxDecodeRow row;
+        row.heads = H;
+        row.kv_heads = k.size(1);
+        row.head_dim = d;
+        row.keys = count;
+        row.q = query.data_ptr<float>() + b * H * d;
+        row.k = k.data_ptr<float>() + b * k.stride(0) + first * d;
+        row.v = v.data_ptr<float>() + b * v.stride(0) + first * d;
+        row.kv_head_stride = k.stride(1);
+        row.scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(d)));
+        row.out = out.data_ptr<float>() + b * H * d;
+        kernels::softmax_decode_row(row);
+      }
+      return out;
+    }
+  }
+  return detail::softmax_attention_with_operators(q, k, v, q_start, k_start, window);
+}
+
+namespace detail {
+
+at::Tensor softmax_attention_with_operators(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                                            int64_t q_start, int64_t k_start, std::optional<int64_t> window) {
   const int64_t B = q.size(0), H = q.size(1), T = q.size(2), d = q.size(3);
   const int64_t Hkv = k.size(1), S = k.size(2), G = H / Hkv;
   // Grouped-query attention without copying keys: the G query heads that share a key head are
@@ -65,5 +120,7 @@ at::Tensor softmax_attention(const at::Tensor& q, const at::Tensor& k, const at:
   const at::Tensor out = at::matmul(probs.view({B, Hkv, G * T, S}), v);           // [B, Hkv, G*T, d]
   return out.view({B, H, T, d});
 }
+
+}  // namespace detail
 
 }  // namespace lincat::attention

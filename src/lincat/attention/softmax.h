@@ -23,8 +23,17 @@ struct KVCache {
 };
 
 // q [B, H, T, d] at positions q_start..q_start+T-1; k, v [B, Hkv, S, d] at k_start..k_start+S-1.
-// Returns [B, H, T, d]. Scores and softmax in float32, as transformers' eager attention.
+// Returns [B, H, T, d]. Scores and softmax in float32, as transformers' eager attention. One
+// float32 query row on the CPU without a graph (a decode step) runs kernels/softmax_decode_cpu.h,
+// equal to the operators up to rounding.
 at::Tensor softmax_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                              int64_t q_start, int64_t k_start, std::optional<int64_t> window);
+
+namespace detail {
+// softmax_attention as libtorch operators, every shape, dtype and device: the reference the
+// decode-row kernel is tested against.
+at::Tensor softmax_attention_with_operators(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                                            int64_t q_start, int64_t k_start, std::optional<int64_t> window);
+}  // namespace detail
 
 }  // namespace lincat::attention

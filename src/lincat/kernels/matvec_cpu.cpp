@@ -1,5 +1,9 @@
 #include "lincat/kernels/matvec_cpu.h"
 
+#include <algorithm>
+#include <cstdint>
+#include <vector>
+
 #if defined(__x86_64__)
 #include <immintrin.h>
 #endif
@@ -12,51 +16,38 @@ namespace {
 bool has_avx512() { return __builtin_cpu_supports("avx512f"); }
 bool has_avx2_fma() { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }
 
-// Four rows share each load of x; four independent accumulators hide the FMA latency. The last
-// cols % 16 columns go through a masked load, so every column takes the same vector path.
-__attribute__((target("avx512f"))) void rows_avx512(const float* weight, const float* x, float* y,
-                                                    int64_t cols, int64_t first, int64_t end) {
-  const int64_t full = cols / 16 * 16;
-  const __mmask16 tail = static_cast<__mmask16>((1u << (cols - full)) - 1);
-  int64_t r = first;
-  for (; r + 4 <= end; r += 4) {
-    const float* w0 = weight + r * cols;
-    const float* w1 = w0 + cols;
-    const float* w2 = w1 + cols;
-    const float* w3 = w2 + cols;
-    __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps(), a2 = _mm512_setzero_ps(), a3 = _mm512_setzero_ps();
-    for (int64_t c = 0; c < full; c += 16) {
-      // The next block's rows, one line each: the hardware prefetcher alone kept 4 streams at
-      // ~22 GB/s where a sum reads 31 (prefetching, 25-28).
-      _mm_prefetch(reinterpret_cast<const char*>(w0 + 4 * cols + c), _MM_HINT_T0);
-      _mm_prefetch(reinterpret_cast<const char*>(w1 + 4 * cols + c), _MM_HINT_T0);
-      _mm_prefetch(reinterpret_cast<const char*>(w2 + 4 * cols + c), _MM_HINT_T0);
-      _mm_prefetch(reinterpret_cast<const char*>(w3 + 4 * cols + c), _MM_HINT_T0);
-      const __m512 xs = _mm512_loadu_ps(x + c);
-      a0 = _mm512_fmadd_ps(_mm512_loadu_ps(w0 + c), xs, a0);
-      a1 = _mm512_fmadd_ps(_mm512_loadu_ps(w1 + c), xs, a1);
-      a2 = _mm512_fmadd_ps(_mm512_loadu_ps(w2 + c), xs, a2);
-      a3 = _mm512_fmadd_ps(_mm512_loadu_ps(w3 + c), xs, a3);
-    }
-    if (tail) {
-      const __m512 xs = _mm512_maskz_loadu_ps(tail, x + full);
-      a0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(tail, w0 + full), xs, a0);
-      a1 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(tail, w1 + full), xs, a1);
-      a2 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(tail, w2 + full), xs, a2);
-      a3 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(tail, w3 + full), xs, a3);
-    }
-    y[r] = _mm512_reduce_add_ps(a0);
-    y[r + 1] = _mm512_reduce_add_ps(a1);
-    y[r + 2] = _mm512_reduce_add_ps(a2);
-    y[r + 3] = _mm512_reduce_add_ps(a3);
+// Each row on its own, start to end: a matrix is then read as one sequential stream, which the
+// hardware prefetcher follows at the rate of a plain sum, provided the loads do not straddle cache
+// lines. A row whose start is not on a 64-byte line (the tensors of a safetensors file mapped in
+// place usually are not) first takes the columns up to the next line through a masked load. Then
+// four accumulators of 64 columns hide the FMA latency; blocks of 16 go into the first; the last
+// columns through a masked load. The order of the sum depends only on the row's address and
+// length, so the split of rows between threads never changes a result.
+__attribute__((target("avx512f"))) float row_avx512(const float* row, const float* x, int64_t cols) {
+  __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps(), a2 = _mm512_setzero_ps(), a3 = _mm512_setzero_ps();
+  const int64_t misaligned = static_cast<int64_t>(reinterpret_cast<uintptr_t>(row) % 64 / sizeof(float));
+  int64_t c = misaligned == 0 ? 0 : std::min<int64_t>(16 - misaligned, cols);
+  if (c > 0) {
+    const __mmask16 head = static_cast<__mmask16>((1u << c) - 1);
+    a1 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(head, row), _mm512_maskz_loadu_ps(head, x), a1);
   }
-  for (; r < end; ++r) {
-    const float* w0 = weight + r * cols;
-    __m512 a0 = _mm512_setzero_ps();
-    for (int64_t c = 0; c < full; c += 16) a0 = _mm512_fmadd_ps(_mm512_loadu_ps(w0 + c), _mm512_loadu_ps(x + c), a0);
-    if (tail) a0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(tail, w0 + full), _mm512_maskz_loadu_ps(tail, x + full), a0);
-    y[r] = _mm512_reduce_add_ps(a0);
+  for (; c + 64 <= cols; c += 64) {
+    a0 = _mm512_fmadd_ps(_mm512_loadu_ps(row + c), _mm512_loadu_ps(x + c), a0);
+    a1 = _mm512_fmadd_ps(_mm512_loadu_ps(row + c + 16), _mm512_loadu_ps(x + c + 16), a1);
+    a2 = _mm512_fmadd_ps(_mm512_loadu_ps(row + c + 32), _mm512_loadu_ps(x + c + 32), a2);
+    a3 = _mm512_fmadd_ps(_mm512_loadu_ps(row + c + 48), _mm512_loadu_ps(x + c + 48), a3);
   }
+  for (; c + 16 <= cols; c += 16) a0 = _mm512_fmadd_ps(_mm512_loadu_ps(row + c), _mm512_loadu_ps(x + c), a0);
+  if (c < cols) {
+    const __mmask16 tail = static_cast<__mmask16>((1u << (cols - c)) - 1);
+    a0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(tail, row + c), _mm512_maskz_loadu_ps(tail, x + c), a0);
+  }
+  return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)));
+}
+
+__attribute__((target("avx512f"))) void rows_avx512(const float* weight, const float* x, float* y, int64_t cols,
+                                                    int64_t first, int64_t end) {
+  for (int64_t r = first; r < end; ++r) y[r] = row_avx512(weight + r * cols, x, cols);
 }
 
 __attribute__((target("avx2,fma"))) float sum_lanes(__m256 v) {
@@ -65,52 +56,49 @@ __attribute__((target("avx2,fma"))) float sum_lanes(__m256 v) {
   return _mm_cvtss_f32(_mm_add_ss(pairs, _mm_shuffle_ps(pairs, pairs, 1)));
 }
 
-// One row's dot product on 8 lanes: two accumulators over blocks of 16 columns, one more block
-// of 8 into the first, then the rest one by one. Every row takes exactly these steps, in a block
-// of four or alone, so the split of rows between threads never changes a result.
-struct Avx2Row {
-  __m256 even, odd;
-};
-
-__attribute__((target("avx2,fma"))) float finish_avx2_row(Avx2Row acc, const float* row, const float* x, int64_t cols) {
-  int64_t c = cols / 16 * 16;
-  if (c + 8 <= cols) {
-    acc.even = _mm256_fmadd_ps(_mm256_loadu_ps(row + c), _mm256_loadu_ps(x + c), acc.even);
-    c += 8;
+// The same on 8 lanes: the columns up to the row's next 32-byte boundary one by one, four
+// accumulators of 32 columns, blocks of 8 into the first, then the rest one by one.
+__attribute__((target("avx2,fma"))) float row_avx2(const float* row, const float* x, int64_t cols) {
+  __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(), a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
+  const int64_t misaligned = static_cast<int64_t>(reinterpret_cast<uintptr_t>(row) % 32 / sizeof(float));
+  const int64_t head = misaligned == 0 ? 0 : std::min<int64_t>(8 - misaligned, cols);
+  float s = 0;
+  for (int64_t c = 0; c < head; ++c) s += row[c] * x[c];
+  int64_t c = head;
+  for (; c + 32 <= cols; c += 32) {
+    a0 = _mm256_fmadd_ps(_mm256_loadu_ps(row + c), _mm256_loadu_ps(x + c), a0);
+    a1 = _mm256_fmadd_ps(_mm256_loadu_ps(row + c + 8), _mm256_loadu_ps(x + c + 8), a1);
+    a2 = _mm256_fmadd_ps(_mm256_loadu_ps(row + c + 16), _mm256_loadu_ps(x + c + 16), a2);
+    a3 = _mm256_fmadd_ps(_mm256_loadu_ps(row + c + 24), _mm256_loadu_ps(x + c + 24), a3);
   }
-  float s = sum_lanes(_mm256_add_ps(acc.even, acc.odd));
+  for (; c + 8 <= cols; c += 8) a0 = _mm256_fmadd_ps(_mm256_loadu_ps(row + c), _mm256_loadu_ps(x + c), a0);
+  s += sum_lanes(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
   for (; c < cols; ++c) s += row[c] * x[c];
   return s;
 }
 
 __attribute__((target("avx2,fma"))) void rows_avx2(const float* weight, const float* x, float* y, int64_t cols,
                                                    int64_t first, int64_t end) {
-  const int64_t full = cols / 16 * 16;
-  int64_t r = first;
-  for (; r + 4 <= end; r += 4) {
-    const float* rows[4] = {weight + r * cols, weight + (r + 1) * cols, weight + (r + 2) * cols,
-                            weight + (r + 3) * cols};
-    Avx2Row acc[4];
-    for (Avx2Row& a : acc) a = {_mm256_setzero_ps(), _mm256_setzero_ps()};
-    for (int64_t c = 0; c < full; c += 16) {
-      const __m256 xe = _mm256_loadu_ps(x + c), xo = _mm256_loadu_ps(x + c + 8);
-      for (int k = 0; k < 4; ++k) {
-        _mm_prefetch(reinterpret_cast<const char*>(rows[k] + 4 * cols + c), _MM_HINT_T0);
-        acc[k].even = _mm256_fmadd_ps(_mm256_loadu_ps(rows[k] + c), xe, acc[k].even);
-        acc[k].odd = _mm256_fmadd_ps(_mm256_loadu_ps(rows[k] + c + 8), xo, acc[k].odd);
-      }
-    }
-    for (int k = 0; k < 4; ++k) y[r + k] = finish_avx2_row(acc[k], rows[k], x, cols);
-  }
-  for (; r < end; ++r) {
-    const float* row = weight + r * cols;
-    Avx2Row acc{_mm256_setzero_ps(), _mm256_setzero_ps()};
-    for (int64_t c = 0; c < full; c += 16) {
-      acc.even = _mm256_fmadd_ps(_mm256_loadu_ps(row + c), _mm256_loadu_ps(x + c), acc.even);
-      acc.odd = _mm256_fmadd_ps(_mm256_loadu_ps(row + c + 8), _mm256_loadu_ps(x + c + 8), acc.odd);
-    }
-    y[r] = finish_avx2_row(acc, row, x, cols);
-  }
+  for (int64_t r = first; r < end; ++r) y[r] = row_avx2(weight + r * cols, x, cols);
+}
+
+constexpr int64_t kLineFloats = 64 / sizeof(float);
+
+int64_t line_offset(const float* p) { return static_cast<int64_t>(reinterpret_cast<uintptr_t>(p) % 64 / sizeof(float)); }
+
+// x itself, or a copy of it (per thread) that starts at the same offset within a cache line as
+// `row`. With the rows' loads aligned by the column peeled off first, x's loads are then aligned
+// too, in every row of a matrix whose rows are whole lines long: a safetensors file mapped in place
+// puts its tensors at any multiple of 4 bytes, and x straddling lines in every load cost 10-15% of
+// the streaming rate (docs/BENCHMARKS.md).
+const float* x_placed_like(const float* row, const float* x, int64_t cols) {
+  const int64_t offset = line_offset(row);
+  if (offset == line_offset(x)) return x;
+  thread_local std::vector<float> copy;
+  copy.resize(static_cast<size_t>(cols + 2 * kLineFloats));
+  float* start = copy.data() + (offset - line_offset(copy.data()) + kLineFloats) % kLineFloats;
+  std::copy(x, x + cols, start);
+  return start;
 }
 
 }  // namespace
@@ -120,19 +108,30 @@ bool matvec_available() {
   return available;
 }
 
-void matvec_rows(const float* weight, const float* x, float* y, int64_t cols, int64_t first_row, int64_t end_row) {
-  static const bool avx512 = has_avx512();
-  if (avx512) {
+bool matvec_isa_available(MatvecIsa isa) { return isa == MatvecIsa::Avx512 ? has_avx512() : has_avx2_fma(); }
+
+void matvec_rows_with(MatvecIsa isa, const float* weight, const float* x, float* y, int64_t cols, int64_t first_row,
+                      int64_t end_row) {
+  if (first_row >= end_row) return;
+  x = x_placed_like(weight + first_row * cols, x, cols);
+  if (isa == MatvecIsa::Avx512) {
     rows_avx512(weight, x, y, cols, first_row, end_row);
   } else {
     rows_avx2(weight, x, y, cols, first_row, end_row);
   }
 }
 
+void matvec_rows(const float* weight, const float* x, float* y, int64_t cols, int64_t first_row, int64_t end_row) {
+  static const MatvecIsa isa = has_avx512() ? MatvecIsa::Avx512 : MatvecIsa::Avx2Fma;
+  matvec_rows_with(isa, weight, x, y, cols, first_row, end_row);
+}
+
 #else  // not x86-64: callers use their library's product
 
 bool matvec_available() { return false; }
 void matvec_rows(const float*, const float*, float*, int64_t, int64_t, int64_t) {}
+bool matvec_isa_available(MatvecIsa) { return false; }
+void matvec_rows_with(MatvecIsa, const float*, const float*, float*, int64_t, int64_t, int64_t) {}
 
 #endif
 

@@ -31,4 +31,8 @@ void silu_mul_row(const float* gate, const float* up, int64_t n, float* out) {
   for (int64_t i = 0; i < n; ++i) out[i] = gate[i] / (1.0f + std::exp(-gate[i])) * up[i];
 }
 
+void add_scaled_row(const float* x, float scale, int64_t n, float* y) {
+  for (int64_t i = 0; i < n; ++i) y[i] = y[i] + scale * x[i];
+}
+
 }  // namespace lincat::kernels

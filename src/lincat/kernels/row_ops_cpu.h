@@ -21,4 +21,8 @@ void rope_rows(const float* x, const float* inverse_frequencies, int64_t positio
 // out[i] = gate[i] / (1 + exp(-gate[i])) * up[i], i < n.
 void silu_mul_row(const float* gate, const float* up, int64_t n, float* out);
 
+// y[i] = y[i] + scale * x[i], i < n, rounded after the product and after the sum (as the
+// operators y + scale * x): a residual connection (scale 1) or a LoRA update.
+void add_scaled_row(const float* x, float scale, int64_t n, float* y);
+
 }  // namespace lincat::kernels

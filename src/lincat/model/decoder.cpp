@@ -3,6 +3,7 @@
 #include "lincat/attention/hybrid_attention.h"
 #include "lincat/attention/recurrent.h"
 #include "lincat/attention/softmax.h"
+#include "lincat/model/decode_row.h"
 #include "lincat/model/layers.h"
 #include "lincat/model/model_memory.h"
 #include "lincat/model/rope.h"
@@ -97,6 +98,17 @@ LayerAttention attention_in(const Model& model, attention::Mode mode, DecodeStat
 
 at::Tensor forward_layers(const Model& model, const at::Tensor& ids, attention::Mode mode, DecodeState* state,
                           const LayerObserver& observer) {
+  if (!observer && state && state->mode == mode && decode_row_applies(model, ids, state)) {
+    check_mode(model, mode);
+    return decode_row(model, ids.item<int64_t>(), *state);
+  }
+  return detail::forward_with_operators(model, ids, mode, state, observer);
+}
+
+namespace detail {
+
+at::Tensor forward_with_operators(const Model& model, const at::Tensor& ids, attention::Mode mode, DecodeState* state,
+                                  const LayerObserver& observer) {
   check_mode(model, mode);
   if (model.device.is_cpu()) check_forward_fits(model.config, ids.size(0), ids.size(1), mode == attention::Mode::Softmax);
   const int64_t start = state ? state->position : 0;
@@ -104,6 +116,8 @@ at::Tensor forward_layers(const Model& model, const at::Tensor& ids, attention::
   if (state) state->position += ids.size(1);
   return output_logits(model, h);
 }
+
+}  // namespace detail
 
 at::Tensor forward(const Model& model, const at::Tensor& ids, attention::Mode mode) {
   return forward_layers(model, ids, mode, nullptr);

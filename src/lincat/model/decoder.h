@@ -41,9 +41,17 @@ at::Tensor layer_attention(const Model& model, int64_t layer, const QueryKeyValu
 // state->position) when given. `model` and `state` must outlive it.
 LayerAttention attention_in(const Model& model, attention::Mode mode, DecodeState* state = nullptr);
 
-// The forward pass behind the overloads above, with an observer of every layer.
+// The forward pass behind the overloads above, with an observer of every layer. A single float32
+// token continuing a state on the CPU without an observer runs model/decode_row.h; everything else
+// runs the layers as tensors.
 at::Tensor forward_layers(const Model& model, const at::Tensor& ids, attention::Mode mode, DecodeState* state,
                           const LayerObserver& observer = {});
+
+namespace detail {
+// forward_layers always as tensors (transformer_layer): what decode_row is tested against.
+at::Tensor forward_with_operators(const Model& model, const at::Tensor& ids, attention::Mode mode, DecodeState* state,
+                                  const LayerObserver& observer = {});
+}  // namespace detail
 
 // THE transformer layer: hidden [B, T, D] at positions start.. -> [B, T, D],
 //   h = hidden + o_proj(attention(q, k, v of rms_norm(hidden)));  h + mlp(rms_norm(h)).

@@ -30,19 +30,19 @@ at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps) {
   return weight * normalised.to(x.scalar_type());
 }
 
+void matvec_float32(const float* weight, int64_t rows, int64_t cols, const float* x, float* y) {
+  const int64_t grain = std::max<int64_t>(4, kMatvecGrainFloats / std::max<int64_t>(cols, 1));  // rows per task
+  at::parallel_for(0, rows, grain, [&](int64_t first, int64_t end) { kernels::matvec_rows(weight, x, y, cols, first, end); });
+}
+
 namespace {
 
-// weight [out, in] float32 contiguous, x [in] -> [out] through the streaming kernel, rows split
-// between the intra-op threads (one thread: no split).
+// weight [out, in] float32 contiguous, x [in] -> [out] through the streaming kernel.
 at::Tensor streamed_matvec(const at::Tensor& weight, const at::Tensor& x) {
   const at::Tensor input = x.contiguous();
-  const int64_t rows = weight.size(0), cols = weight.size(1);
-  at::Tensor y = at::empty({rows}, weight.options());  // [out]
-  const float* w = compat::const_data<float>(weight);
-  const float* in = compat::const_data<float>(input);
-  float* out = y.data_ptr<float>();
-  const int64_t grain = std::max<int64_t>(4, kMatvecGrainFloats / cols);  // rows per task
-  at::parallel_for(0, rows, grain, [&](int64_t first, int64_t end) { kernels::matvec_rows(w, in, out, cols, first, end); });
+  at::Tensor y = at::empty({weight.size(0)}, weight.options());  // [out]
+  matvec_float32(compat::const_data<float>(weight), weight.size(0), weight.size(1), compat::const_data<float>(input),
+                 y.data_ptr<float>());
   return y;
 }
 

@@ -34,6 +34,10 @@ at::Tensor project(const at::Tensor& x, const at::Tensor& weight);
 // than it saves.
 inline constexpr int64_t kMatvecGrainFloats = int64_t{1} << 18;
 
+// That product on raw buffers, y = W x: weight [rows, cols] float32 row-major, x [cols], y [rows],
+// the rows split between the intra-op threads. Requires kernels::matvec_available().
+void matvec_float32(const float* weight, int64_t rows, int64_t cols, const float* x, float* y);
+
 // x [..., in] -> [..., out]: x W^T plus the adapter's low-rank update when it has one.
 at::Tensor linear_with_lora(const at::Tensor& x, const at::Tensor& weight, const LoraAdapter& lora);
 

@@ -5,17 +5,21 @@
 #include <chrono>
 #include <filesystem>
 #include <iomanip>
+#include <map>
+#include <algorithm>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
 #include "lincat/generate/generate.h"
 #include "lincat/io/hf_config.h"
+#include "lincat/kernels/matvec_cpu.h"
 #include "lincat/model/converted_model.h"
 #include "lincat/model/decoder.h"
 #include "lincat/model/layers.h"
 #include "lincat/model/random_model.h"
 #include "lincat/util/atomic_file.h"
 #include "lincat/util/error.h"
+#include "lincat/util/huge_pages.h"
 #include "lincat/util/stopwatch.h"
 #include "lincat/util/threads.h"
 
@@ -76,6 +80,22 @@ double matvec_rate(const std::vector<at::Tensor>& matrices, Product&& product) {
   return bytes / seconds_since(start);
 }
 
+// x W^T for one row as a decode step computes it: the raw-buffer kernel of model/decode_row.h for
+// a float32 model on the CPU, else project().
+at::Tensor decode_matvec(const at::Tensor& w, const at::Tensor& x) {
+  if (!w.device().is_cpu() || w.scalar_type() != at::kFloat || !kernels::matvec_available()) {
+    return project(x.view({1, -1}), w);
+  }
+  at::Tensor y = at::empty({w.size(0)}, w.options());
+  matvec_float32(w.data_ptr<float>(), w.size(0), w.size(1), x.data_ptr<float>(), y.data_ptr<float>());
+  return y;
+}
+
+double median_of_sorted(const std::vector<double>& sorted) {
+  const size_t n = sorted.size();
+  return n % 2 == 1 ? sorted[n / 2] : 0.5 * (sorted[n / 2 - 1] + sorted[n / 2]);
+}
+
 // Decode tokens/s of one generate() call in `mode`.
 double decode_rate(const Model& model, const std::vector<int64_t>& prompt, const ModelBenchOptions& o,
                    attention::Mode mode) {
@@ -123,8 +143,13 @@ int run_model_benchmark(const ModelBenchOptions& o) {
   const std::shared_ptr<const Model> converted = c.hybrid ? model : convert_init(*model, attention::HybridConfig{});
   // Rounds of (bandwidth, every mode's decode): this machine's speed drifts by tens of percent
   // within minutes, and the best of interleaved samples puts the floor and each mode in the same
-  // conditions. Best of each over the rounds.
-  const at::Tensor bandwidth_buffer = load.device.is_cpu() ? at::ones({int64_t{256} << 20}) : at::Tensor();
+  // conditions. Best of each over the rounds. Each decode sample is also paired with a bandwidth
+  // sample taken just before it: the best bandwidth sample lasts 60 ms where a decode sample lasts
+  // about a third of a second, so over a spell of contention the best-over-best ratio compares a
+  // lucky moment with an average one. The median of the paired ratios is reported beside it.
+  // In huge pages, as the weights (model/load.cpp): the floor is the rate memory of that kind is read at.
+  const at::Tensor bandwidth_buffer =
+      load.device.is_cpu() ? util::empty_in_huge_pages({{{int64_t{256} << 20}, at::kFloat}}).front().fill_(1) : at::Tensor();
   double bandwidth = 0;
   // The model's matrices streamed once with one row: lincat's projection (what decode runs) and
   // libtorch's matrix-vector product, to see how far the first is from the read bandwidth.
@@ -132,14 +157,19 @@ int run_model_benchmark(const ModelBenchOptions& o) {
   double project_rate = 0, mv_rate = 0;  // bytes/s
   std::vector<std::pair<attention::Mode, double>> decode_rates;  // per mode, tokens/s
   for (const attention::Mode mode : attention::all_modes()) decode_rates.emplace_back(mode, 0.0);
+  std::map<attention::Mode, std::vector<double>> paired_ratios;  // per mode: decode time over the floor's, per round
   for (int round = 0; round < o.repetitions; ++round) {
     if (bandwidth_buffer.defined()) bandwidth = std::max(bandwidth, read_bandwidth(bandwidth_buffer));
     project_rate = std::max(project_rate, matvec_rate(matrices, [](const at::Tensor& w, const at::Tensor& x) {
-                              return project(x.view({1, -1}), w);
+                              return decode_matvec(w, x);
                             }));
     mv_rate = std::max(mv_rate, matvec_rate(matrices, [](const at::Tensor& w, const at::Tensor& x) { return at::mv(w, x); }));
     for (auto& [mode, rate] : decode_rates) {
-      rate = std::max(rate, decode_rate(mode == attention::Mode::Softmax ? *model : *converted, prompt_ids, o, mode));
+      const double bandwidth_now = bandwidth_buffer.defined() ? read_bandwidth(bandwidth_buffer) : 0.0;
+      bandwidth = std::max(bandwidth, bandwidth_now);
+      const double rate_now = decode_rate(mode == attention::Mode::Softmax ? *model : *converted, prompt_ids, o, mode);
+      rate = std::max(rate, rate_now);
+      paired_ratios[mode].push_back(bandwidth_now / streamed_weight_bytes(*model) / rate_now);
     }
   }
   const double floor_rate = bandwidth / streamed_weight_bytes(*model);  // tokens/s if only weights were read
@@ -154,17 +184,25 @@ int run_model_benchmark(const ModelBenchOptions& o) {
             << prefill_rate << " tokens/s, " << forward_threads << " threads)\n"
             << "bandwidth    " << bandwidth / 1e9 << " GB/s read (" << decode_threads << " threads); weights read per "
             << "token " << streamed_weight_bytes(*model) / 1e6 << " MB: floor " << floor_rate << " tokens/s\n"
+            << "huge pages   " << util::huge_page_bytes() / (1 << 20) << " MiB of this process's memory (weights and "
+            << "the bandwidth buffer ask for them)\n"
             << "matvec       one row through every streamed matrix: " << project_rate / 1e9 << " GB/s as decode runs it, "
             << mv_rate / 1e9 << " GB/s with at::mv\n"
             << "decode       " << o.new_tokens << " new tokens after a " << o.prompt_tokens << "-token prompt, "
             << decode_threads << " threads\n";
   nlohmann::json decode_rows = nlohmann::json::array();
   for (const auto& [mode, rate] : decode_rates) {
+    std::vector<double>& paired = paired_ratios[mode];
+    std::sort(paired.begin(), paired.end());
+    const double paired_median = median_of_sorted(paired);
     std::cout << "  " << std::left << std::setw(8) << attention::mode_name(mode) << std::right << std::setw(10) << rate
-              << " tokens/s, " << floor_rate / rate << "x the floor's time\n";
+              << " tokens/s, " << floor_rate / rate << "x the floor's time; paired with the bandwidth just before: "
+              << "median " << paired_median << "x (" << paired.front() << "-" << paired.back() << ")\n";
     decode_rows.push_back({{"mode", attention::mode_name(mode)},
                            {"decode_tokens_per_s", rate},
-                           {"time_over_floor", floor_rate / rate}});
+                           {"time_over_floor", floor_rate / rate},
+                           {"time_over_floor_paired_median", paired_median},
+                           {"time_over_floor_paired", paired}});
   }
   const double decode_rate_of_model = decode_rates.front().second;  // the softmax row (all_modes() starts with it)
   if (!o.json_path.empty()) {
@@ -176,6 +214,7 @@ int run_model_benchmark(const ModelBenchOptions& o) {
         {"forward_threads", forward_threads},
         {"decode_threads", decode_threads},
         {"read_bandwidth_bytes_per_s", bandwidth},
+        {"huge_page_bytes", util::huge_page_bytes()},
         {"streamed_weight_bytes", streamed_weight_bytes(*model)},
         {"floor_tokens_per_s", floor_rate},
         {"matvec_bytes_per_s", project_rate},

@@ -8,6 +8,7 @@
 #include "lincat/model/model_memory.h"
 #include "lincat/model/rope.h"
 #include "lincat/util/error.h"
+#include "lincat/util/huge_pages.h"
 #include "lincat/util/memory.h"
 
 namespace lincat {
@@ -94,12 +95,26 @@ std::shared_ptr<const Model> load_model(const std::string& directory, const Load
   }
   // --dtype auto: the checkpoint's dtype on a GPU; float32 on the CPU, where 16-bit matmuls are slow.
   if (model->dtype == at::ScalarType::Undefined) model->dtype = options.device.is_cpu() ? at::kFloat : source_dtype(*model);
+  // On the CPU the pretrained weights are copied into memory backed by huge pages
+  // (util/huge_pages.h: decode streams them faster from there), unless they stay in the mapped
+  // files in their 16-bit dtype, which is how a model too large for float32 fits at all.
+  const bool in_huge_pages = options.device.is_cpu() && at::elementSize(model->dtype) >= 4;
+  std::vector<util::TensorSpec> resident_specs;
+  for (const TensorSlot& slot : slots) {
+    if (in_huge_pages && !slot.trained) resident_specs.push_back({slot.shape, slot_dtype(slot, model->dtype)});
+  }
+  std::vector<at::Tensor> resident = util::empty_in_huge_pages(resident_specs);
+  size_t next_resident = 0;
   for (const TensorSlot& slot : slots) {
     const auto [file, info] = checkpoint.find(slot.name);
     const at::Tensor stored = io::tensor_from_file(file, *info);  // zero-copy view of the mapping
     io::check_finite(file->path(), slot.name, stored);
-    // The one copy: only when the dtype or device differs from the file.
-    *slot.tensor = stored.to(options.device, slot_dtype(slot, model->dtype));
+    if (in_huge_pages && !slot.trained) {
+      *slot.tensor = resident[next_resident++].copy_(stored);
+    } else {
+      // The one copy: only when the dtype or device differs from the file.
+      *slot.tensor = stored.to(options.device, slot_dtype(slot, model->dtype));
+    }
   }
   if (config.tie_word_embeddings) model->weights.lm_head = model->weights.embed_tokens;
   set_lora_scales(config, model->weights);

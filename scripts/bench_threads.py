@@ -62,7 +62,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--out", default=os.path.join(ROOT, "out/bench"))
-    parser.add_argument("--models", default="fixture,teacher,random-100m")
+    parser.add_argument("--models", default="fixture,teacher,random-100m,attention",
+                        help="comma-separated: fixture, teacher, random-100m, attention (a Llama-7B layer)")
     options = parser.parse_args()
     options.out = os.path.abspath(options.out)  # the commands run in a scratch directory
     os.makedirs(options.out, exist_ok=True)
@@ -75,11 +76,16 @@ def main():
     jobs = []
     with tempfile.TemporaryDirectory() as scratch:
         for name in options.models.split(","):
+            if name == "attention":
+                continue
+            if name not in models:
+                sys.exit(f"--models: unknown model '{name}' (fixture, teacher, random-100m, attention)")
             model, tokenizer, vocab = models[name]
             ids = ",".join(str((7 * i + 3) % min(vocab, 512)) for i in range(128))
             jobs += [(name, command, args) for command, args in commands(model, tokenizer, ids, scratch)]
-        jobs.append(("Llama-7B layer", "bench attention (n = 4096)",
-                     ["bench", "attention", "--min-length", "4096", "--max-length", "4096", "--repetitions", "1"]))
+        if "attention" in options.models.split(","):
+            jobs.append(("Llama-7B layer", "bench attention (n = 4096)",
+                         ["bench", "attention", "--min-length", "4096", "--max-length", "4096", "--repetitions", "1"]))
         times = {(model, command): {s: [] for s in SETTINGS} for model, command, _ in jobs}
         chosen = {}
         for round_index in range(options.rounds):

@@ -1,9 +1,9 @@
 // CPU memory for large, long-lived tensors (a model's weights) backed by 2 MiB transparent huge
 // pages where the kernel grants them (madvise; Debian's default THP setting). A decode step reads
-// every weight once, and on 4 KiB pages in a virtual machine the address translation limits that
-// stream: reading the 100M model's matrices through the decode kernel ran at 12-17 GB/s from 4 KiB
-// heap pages, 19-25 from the checkpoint's page cache and 24-29 from huge pages (same run,
-// docs/BENCHMARKS.md). Where the kernel grants no huge pages this is ordinary memory.
+// every weight once, and on 4 KiB pages in a virtual machine address translation limits that
+// stream (`lincat bench model` times the decode kernel over the weights and over a copy of them on
+// 4 KiB heap pages: docs/BENCHMARKS.md). Where the kernel grants no huge pages this is ordinary
+// memory.
 #pragma once
 #include <torch/torch.h>
 

@@ -40,11 +40,17 @@ double best_seconds(int repetitions, const torch::Device& device, F&& run) {
   return best;
 }
 
-// Read bandwidth of this machine in bytes/s: the best of a few sums over a buffer far larger than
-// any cache (1 GiB of float32), with the current threads.
+// Sustained read bandwidth of this machine in bytes/s: sums over a buffer far larger than any
+// cache (1 GiB of float32), with the current threads, repeated for at least a quarter of a second,
+// as long as a decode sample (see matvec_rate).
 double read_bandwidth(const at::Tensor& buffer) {
-  const double seconds = best_seconds(2, torch::kCPU, [&] { buffer.sum(); });
-  return static_cast<double>(buffer.numel()) * 4.0 / seconds;
+  double bytes = 0;
+  const auto start = SteadyClock::now();
+  do {
+    buffer.sum();
+    bytes += static_cast<double>(buffer.numel()) * 4.0;
+  } while (seconds_since(start) < 0.25);
+  return bytes / seconds_since(start);
 }
 
 // Bytes of weights one decode step reads: everything but the embedding table (one row is read),
@@ -68,15 +74,21 @@ std::vector<at::Tensor> streamed_matrices(const Model& model) {
   return matrices;
 }
 
-// Bytes/s of one pass of x W^T over `matrices` with one row x, through `product`.
+// Bytes/s of passes of x W^T over `matrices` with one row x, through `product`, repeated for at
+// least a quarter of a second: about as long as a decode sample, since on this project's virtual
+// machines a single pass of ~10 ms and a sustained read of the same memory can differ by half.
 template <typename Product>
 double matvec_rate(const std::vector<at::Tensor>& matrices, Product&& product) {
+  std::vector<at::Tensor> rows;
+  for (const at::Tensor& w : matrices) rows.push_back(at::ones({w.size(1)}, w.options()));
   double bytes = 0;
   const auto start = SteadyClock::now();
-  for (const at::Tensor& w : matrices) {
-    product(w, at::ones({w.size(1)}, w.options()));
-    bytes += static_cast<double>(w.numel() * w.element_size());
-  }
+  do {
+    for (size_t i = 0; i < matrices.size(); ++i) {
+      product(matrices[i], rows[i]);
+      bytes += static_cast<double>(matrices[i].numel() * matrices[i].element_size());
+    }
+  } while (seconds_since(start) < 0.25);
   return bytes / seconds_since(start);
 }
 
@@ -143,10 +155,10 @@ int run_model_benchmark(const ModelBenchOptions& o) {
   const std::shared_ptr<const Model> converted = c.hybrid ? model : convert_init(*model, attention::HybridConfig{});
   // Rounds of (bandwidth, every mode's decode): this machine's speed drifts by tens of percent
   // within minutes, and the best of interleaved samples puts the floor and each mode in the same
-  // conditions. Best of each over the rounds. Each decode sample is also paired with a bandwidth
-  // sample taken just before it: the best bandwidth sample lasts 60 ms where a decode sample lasts
-  // about a third of a second, so over a spell of contention the best-over-best ratio compares a
-  // lucky moment with an average one. The median of the paired ratios is reported beside it.
+  // conditions. Best of each over the rounds; every sample lasts a quarter of a second or more, as a
+  // decode sample does (a 30 ms sum caught lucky moments a third of a second of decoding did not).
+  // Each decode sample is also paired with a bandwidth sample taken just before it, and the median
+  // of those paired ratios is reported beside the best-over-best one.
   // In huge pages, as the weights (model/load.cpp): the floor is the rate memory of that kind is read at.
   const at::Tensor bandwidth_buffer =
       load.device.is_cpu() ? util::empty_in_huge_pages({{{int64_t{256} << 20}, at::kFloat}}).front().fill_(1) : at::Tensor();

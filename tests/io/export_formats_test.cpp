@@ -15,6 +15,7 @@
 #include "lincat/util/atomic_file.h"
 #include "support/run_program.h"
 #include "support/temp_dir.h"
+#include "support/trained_looking.h"
 #include "support/user_error.h"
 #include "test_paths.h"
 
@@ -38,14 +39,7 @@ lincat::attention::HybridConfig small_hybrid() {
 // start, LoRA B non-zero, so that every exported tensor changes the logits.
 std::string write_converted(const TempDir& dir, const lincat::attention::HybridConfig& hybrid, bool lora) {
   auto model = lincat::convert_init(*lincat::load_model(kLlama), hybrid);
-  torch::manual_seed(5);
-  for (auto& layer : model->weights.layers) {
-    if (layer.hybrid.feature_q.defined()) {
-      layer.hybrid.feature_q = layer.hybrid.feature_q + 0.3 * torch::randn_like(layer.hybrid.feature_q);
-      layer.hybrid.feature_k = layer.hybrid.feature_k + 0.3 * torch::randn_like(layer.hybrid.feature_k);
-    }
-    layer.hybrid.mixing_logit = torch::randn_like(layer.hybrid.mixing_logit);
-  }
+  lincat::test::perturb_hybrid_weights(*model, 5);
   if (lora) {
     lincat::train::LoraSettings settings;
     settings.targets = {"q_proj", "v_proj", "down_proj"};

@@ -9,6 +9,7 @@
 #include "lincat/model/decoder.h"
 #include "support/editable_model.h"
 #include "support/temp_dir.h"
+#include "support/trained_looking.h"
 #include "support/user_error.h"
 #include "test_paths.h"
 
@@ -35,14 +36,7 @@ std::string write_converted(const lincat::test::TempDir& dir, const std::string&
                             const lincat::attention::HybridConfig& hybrid) {
   const auto original = lincat::load_model(source);
   auto converted = lincat::convert_init(*original, hybrid);
-  torch::manual_seed(3);
-  for (auto& layer : converted->weights.layers) {
-    if (layer.hybrid.feature_q.defined()) {
-      layer.hybrid.feature_q = layer.hybrid.feature_q + 0.3 * torch::randn_like(layer.hybrid.feature_q);
-      layer.hybrid.feature_k = layer.hybrid.feature_k + 0.3 * torch::randn_like(layer.hybrid.feature_k);
-    }
-    layer.hybrid.mixing_logit = torch::randn_like(layer.hybrid.mixing_logit);
-  }
+  lincat::test::perturb_hybrid_weights(*converted, 3);
   lincat::save_model(*converted, dir.path());
   return dir.path();
 }

@@ -8,6 +8,7 @@
 #include "lincat/model/converted_model.h"
 #include "lincat/model/decoder.h"
 #include "lincat/train/lora.h"
+#include "support/trained_looking.h"
 #include "support/user_error.h"
 #include "test_paths.h"
 
@@ -29,15 +30,8 @@ std::shared_ptr<lincat::Model> converted_fixture(Layout layout, bool lora) {
   hybrid.sinks = 1;
   hybrid.layout = layout;
   auto model = lincat::convert_init(*original, hybrid);
-  torch::manual_seed(11);
+  lincat::test::perturb_hybrid_weights(*model, 11);
   const torch::NoGradGuard no_grad;
-  for (auto& layer : model->weights.layers) {
-    if (layer.hybrid.feature_q.defined()) {
-      layer.hybrid.feature_q = layer.hybrid.feature_q + 0.3 * torch::randn_like(layer.hybrid.feature_q);
-      layer.hybrid.feature_k = layer.hybrid.feature_k + 0.3 * torch::randn_like(layer.hybrid.feature_k);
-    }
-    layer.hybrid.mixing_logit = torch::randn_like(layer.hybrid.mixing_logit);
-  }
   if (lora) {
     lincat::train::LoraSettings settings;
     settings.targets = {"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"};

@@ -1,7 +1,7 @@
 // One token of one sequence through the whole decoder, float32 on the CPU: the decode step of
 // `generate` and of every one-token continuation. A step of a 100M model is about 10 ms of weight
-// reads; run as tensors (transformer_layer) it paid about 2 ms more for operator dispatch,
-// temporaries and copies, 60-odd operators a layer (docs/BENCHMARKS.md). Here each layer is the
+// reads; run as tensors (transformer_layer) a sixth of it went to operator dispatch, temporaries
+// and copies, dozens of operators a layer (docs/BENCHMARKS.md, session 11). Here each layer is the
 // row kernels on a few preallocated buffers, with the attention still taken from layer_attention
 // (the KV cache or the hybrid state, whose own kernels run a decode row). The kernels and their
 // order are transformer_layer's for one float32 row, so the logits are bit for bit those of the

@@ -22,6 +22,12 @@ bool ignorable(const std::string& name, const ModelConfig& config) {
   return config.tie_word_embeddings && name == "lm_head.weight";
 }
 
+int64_t shape_numel(const std::vector<int64_t>& shape) {
+  int64_t n = 1;
+  for (const int64_t size : shape) n *= size;
+  return n;
+}
+
 std::string join_limited(const std::vector<std::string>& names, size_t limit) {
   std::string out;
   for (size_t i = 0; i < names.size() && i < limit; ++i) out += (i ? ", " : "") + names[i];
@@ -95,14 +101,21 @@ std::shared_ptr<const Model> load_model(const std::string& directory, const Load
   }
   // --dtype auto: the checkpoint's dtype on a GPU; float32 on the CPU, where 16-bit matmuls are slow.
   if (model->dtype == at::ScalarType::Undefined) model->dtype = options.device.is_cpu() ? at::kFloat : source_dtype(*model);
-  // On the CPU the pretrained weights are copied into memory backed by huge pages
-  // (util/huge_pages.h: decode streams them faster from there), unless they stay in the mapped
-  // files in their 16-bit dtype, which is how a model too large for float32 fits at all.
-  const bool in_huge_pages = options.device.is_cpu() && at::elementSize(model->dtype) >= 4;
+  // On the CPU a float32 (or float64) model's pretrained weights are copied into memory backed by
+  // huge pages (util/huge_pages.h: decode streams them faster from there) when the copy fits in
+  // the memory available now. Otherwise they stay as before: read in place from the mapped files
+  // where the dtype matches (a model that fits only that way still loads, paged from its files),
+  // converted on the heap where it does not. 16-bit models always stay in place.
   std::vector<util::TensorSpec> resident_specs;
+  uint64_t resident_bytes = 0;
   for (const TensorSlot& slot : slots) {
-    if (in_huge_pages && !slot.trained) resident_specs.push_back({slot.shape, slot_dtype(slot, model->dtype)});
+    if (slot.trained) continue;
+    resident_specs.push_back({slot.shape, slot_dtype(slot, model->dtype)});
+    resident_bytes += static_cast<uint64_t>(shape_numel(slot.shape)) * at::elementSize(resident_specs.back().dtype);
   }
+  const bool in_huge_pages = options.device.is_cpu() && at::elementSize(model->dtype) >= 4 &&
+                             resident_bytes <= available_memory_bytes();
+  if (!in_huge_pages) resident_specs.clear();
   std::vector<at::Tensor> resident = util::empty_in_huge_pages(resident_specs);
   size_t next_resident = 0;
   for (const TensorSlot& slot : slots) {

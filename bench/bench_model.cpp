@@ -40,17 +40,26 @@ double best_seconds(int repetitions, const torch::Device& device, F&& run) {
   return best;
 }
 
-// Sustained read bandwidth of this machine in bytes/s: sums over a buffer far larger than any
-// cache (1 GiB of float32), with the current threads, repeated for at least a quarter of a second,
-// as long as a decode sample (see matvec_rate).
-double read_bandwidth(const at::Tensor& buffer) {
+// Bytes/s of `pass` (which returns the bytes it read) repeated for at least a quarter of a second:
+// about as long as a decode sample, since on this project's virtual machines a single pass of
+// ~10 ms and a sustained read of the same memory can differ by half.
+template <typename Pass>
+double sustained_rate(Pass&& pass) {
   double bytes = 0;
   const auto start = SteadyClock::now();
   do {
-    buffer.sum();
-    bytes += static_cast<double>(buffer.numel()) * 4.0;
+    bytes += pass();
   } while (seconds_since(start) < 0.25);
   return bytes / seconds_since(start);
+}
+
+// Read bandwidth of this machine in bytes/s: sums over a buffer far larger than any cache (1 GiB of
+// float32), with the current threads.
+double read_bandwidth(const at::Tensor& buffer) {
+  return sustained_rate([&] {
+    buffer.sum();
+    return static_cast<double>(buffer.numel() * buffer.element_size());
+  });
 }
 
 // Bytes of weights one decode step reads: everything but the embedding table (one row is read),
@@ -74,22 +83,19 @@ std::vector<at::Tensor> streamed_matrices(const Model& model) {
   return matrices;
 }
 
-// Bytes/s of passes of x W^T over `matrices` with one row x, through `product`, repeated for at
-// least a quarter of a second: about as long as a decode sample, since on this project's virtual
-// machines a single pass of ~10 ms and a sustained read of the same memory can differ by half.
+// Bytes/s of passes of x W^T over `matrices` with one row x, through `product`.
 template <typename Product>
 double matvec_rate(const std::vector<at::Tensor>& matrices, Product&& product) {
   std::vector<at::Tensor> rows;
   for (const at::Tensor& w : matrices) rows.push_back(at::ones({w.size(1)}, w.options()));
-  double bytes = 0;
-  const auto start = SteadyClock::now();
-  do {
+  return sustained_rate([&] {
+    double bytes = 0;
     for (size_t i = 0; i < matrices.size(); ++i) {
       product(matrices[i], rows[i]);
       bytes += static_cast<double>(matrices[i].numel() * matrices[i].element_size());
     }
-  } while (seconds_since(start) < 0.25);
-  return bytes / seconds_since(start);
+    return bytes;
+  });
 }
 
 // x W^T for one row as a decode step computes it: the raw-buffer kernel of model/decode_row.h for

@@ -107,15 +107,16 @@ std::shared_ptr<const Model> load_model(const std::string& directory, const Load
   // where the dtype matches (a model that fits only that way still loads, paged from its files),
   // converted on the heap where it does not. 16-bit models always stay in place.
   std::vector<util::TensorSpec> resident_specs;
-  uint64_t resident_bytes = 0;
-  for (const TensorSlot& slot : slots) {
-    if (slot.trained) continue;
-    resident_specs.push_back({slot.shape, slot_dtype(slot, model->dtype)});
-    resident_bytes += static_cast<uint64_t>(shape_numel(slot.shape)) * at::elementSize(resident_specs.back().dtype);
+  if (options.device.is_cpu() && at::elementSize(model->dtype) >= 4) {
+    uint64_t resident_bytes = 0;
+    for (const TensorSlot& slot : slots) {
+      if (slot.trained) continue;
+      resident_specs.push_back({slot.shape, slot_dtype(slot, model->dtype)});
+      resident_bytes += static_cast<uint64_t>(shape_numel(slot.shape)) * at::elementSize(resident_specs.back().dtype);
+    }
+    if (resident_bytes > available_memory_bytes()) resident_specs.clear();
   }
-  const bool in_huge_pages = options.device.is_cpu() && at::elementSize(model->dtype) >= 4 &&
-                             resident_bytes <= available_memory_bytes();
-  if (!in_huge_pages) resident_specs.clear();
+  const bool in_huge_pages = !resident_specs.empty();
   std::vector<at::Tensor> resident = util::empty_in_huge_pages(resident_specs);
   size_t next_resident = 0;
   for (const TensorSlot& slot : slots) {
